@@ -1,0 +1,28 @@
+# Two entry points on a fresh machine: `make demo` and `make test`. Both build .venv first.
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+
+.PHONY: demo test venv bench clean
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[postgres,spark,bench,dev]'
+	@touch $(STAMP)
+
+demo: venv
+	$(PY) demo/run_demo.py
+
+test: venv
+	$(PY) -m pytest -q
+
+bench: venv
+	$(PY) bench/detect_eval.py ../shared/eval/claims-dev.jsonl
+	$(PY) bench/scan_bench.py
+
+clean:
+	rm -rf $(VENV) claimwatch-data .pytest_cache

@@ -1,0 +1,55 @@
+"""The `claimwatch` command. Commands live in sibling modules and register on `app`."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from claimwatch import __version__
+
+app = typer.Typer(
+    name="claimwatch",
+    help=(
+        "Find, preserve and track claims that surveillance vendors make about prohibited "
+        "analytics, and prove when such a claim is removed. claimwatch reads documents, never people."
+    ),
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"claimwatch {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Show the version."),
+) -> None:
+    pass
+
+
+def _register() -> None:
+    # Each module adds its commands to `app`; imported lazily so one broken optional
+    # dependency cannot take the whole CLI down.
+    import importlib
+
+    for name in ("detect", "scan", "evidence"):
+        try:
+            importlib.import_module(f"claimwatch.cli.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"claimwatch.cli.{name}":
+                raise
+
+
+def main() -> None:
+    _register()
+    try:
+        app()
+    except KeyboardInterrupt:
+        sys.stderr.write("claimwatch: interrupted\n")
+        sys.exit(130)
