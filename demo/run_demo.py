@@ -30,12 +30,12 @@ def fresh_home() -> Path:
     return home
 
 
-def claimwatch(*args: str, env: dict[str, str], check: bool = True) -> subprocess.CompletedProcess:
-    exe = Path(sys.executable).with_name("claimwatch")
-    cmd = [str(exe) if exe.exists() else sys.executable, *([] if exe.exists() else ["-m", "claimwatch"]), *args]
-    print(f"\n$ claimwatch {' '.join(args)}", flush=True)
+def claimwatch(*args: str, env: dict[str, str], check: bool = True, quiet: bool = False) -> subprocess.CompletedProcess:
+    cmd = [sys.executable, "-m", "claimwatch", *args]
     proc = subprocess.run(cmd, env=env, text=True, capture_output=True)
-    sys.stdout.write(proc.stdout)
+    if not quiet:
+        print(f"\n$ claimwatch {' '.join(args)}", flush=True)
+        sys.stdout.write(proc.stdout)
     sys.stderr.write(proc.stderr)
     if check and proc.returncode != 0:
         sys.exit(f"demo: `claimwatch {' '.join(args)}` exited {proc.returncode}")
@@ -69,14 +69,14 @@ def main() -> int:
     claimwatch("verify", env=env)
 
     banner("The database is only an index: delete it and rebuild it from the archive")
-    before = claimwatch("events", "--format", "jsonl", env=env).stdout
-    claims_before = claimwatch("claims", "--format", "jsonl", env=env).stdout
+    before = claimwatch("events", "--format", "jsonl", env=env, quiet=True).stdout
+    claims_before = claimwatch("claims", "--format", "jsonl", env=env, quiet=True).stdout
     (home / "claimwatch.db").unlink()
     for extra in ("claimwatch.db-wal", "claimwatch.db-shm"):
         (home / extra).unlink(missing_ok=True)
     claimwatch("reindex", env=env)
-    after = claimwatch("events", "--format", "jsonl", env=env).stdout
-    claims_after = claimwatch("claims", "--format", "jsonl", env=env).stdout
+    after = claimwatch("events", "--format", "jsonl", env=env, quiet=True).stdout
+    claims_after = claimwatch("claims", "--format", "jsonl", env=env, quiet=True).stdout
     if before != after or claims_before != claims_after:
         print("demo: reindex did NOT reproduce the same claims and events", file=sys.stderr)
         return 1
