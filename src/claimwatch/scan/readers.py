@@ -1,0 +1,224 @@
+"""Records out of WARC/ARC/WET files: FastWARC for WARC (fast path), warcio for ARC.
+
+Both readers yield `Record`s (the record block exactly as stored) and `ReadError`s (a byte offset
+and a one-line message) in file order, so one broken record or a truncated tail never hides the rest
+of the file, and a caller can report every problem as `path: offset N: message`.
+
+FastWARC is silent about some damage (a truncated last gzip member yields a short record or
+nothing at all), so the FastWARC reader checks each block against its Content-Length and checks
+the file's tail after the last record it saw (see `tail.py`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import logging
+import os
+import re
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from claimwatch.scan import tail
+
+# Record types whose payload is a document (design: ARC records are responses).
+SCAN_TYPES = frozenset({"response", "resource", "conversion"})
+
+# Stable record id for ARC records, which have none: "<arc:BASENAME:OFFSET>" (docs/scan.md).
+ARC_ID = "<arc:{name}:{offset}>"
+
+
+@dataclass(slots=True)
+class Record:
+    offset: int  # byte offset of the record (of its gzip member for .gz files)
+    rec_type: str  # WARC-Type
+    uri: str | None  # WARC-Target-URI
+    record_id: str | None  # WARC-Record-ID (ARC: ARC_ID)
+    content_type: str | None  # WARC Content-Type of the block
+    payload_digest: str | None  # WARC-Payload-Digest header as written, if any
+    block: bytes  # the record block as stored (HTTP headers included for HTTP records)
+
+
+@dataclass(slots=True)
+class ReadError:
+    offset: int
+    message: str
+
+
+class NotAnArchive(ValueError):
+    """The file is empty, unreadable or not WARC/ARC; the message is one line."""
+
+
+def sniff(path: str) -> tuple[str, bool]:
+    """("warc"|"arc", gzipped) from the first bytes of the file; raises NotAnArchive."""
+    with open(path, "rb") as fh:
+        head = fh.read(1 << 16)
+    if not head:
+        raise NotAnArchive("empty file")
+    gz = head.startswith(b"\x1f\x8b")
+    if gz:
+        try:
+            head = zlib.decompressobj(31).decompress(head, 4096)
+        except zlib.error as exc:
+            raise NotAnArchive(f"corrupt gzip data at offset 0: {exc}") from None
+    first = head.lstrip(b"\r\n")
+    if first.startswith(b"WARC/"):
+        return "warc", gz
+    if first.startswith(b"filedesc://"):
+        return "arc", gz
+    shown = first[:20].decode("latin-1").encode("unicode_escape").decode("ascii")
+    raise NotAnArchive(f"not a WARC or ARC file (starts with {shown!r})")
+
+
+def iter_file(path: str, *, types: frozenset[str] | None = SCAN_TYPES, engine: str | None = None) -> Iterator[Record | ReadError]:
+    """Records (of `types`, or all when None) and read errors of one file, in file order.
+
+    `engine` forces "fastwarc" or "warcio" (tests compare the two); by default WARC files are
+    read with FastWARC and ARC files with warcio (FastWARC has no ARC support).
+    Raises NotAnArchive (and OSError) before the first record when the file cannot be read at all.
+    """
+    fmt, gz = sniff(path)
+    if engine is None:
+        engine = "fastwarc" if fmt == "warc" else "warcio"
+    if engine == "fastwarc":
+        if fmt != "warc":
+            raise NotAnArchive("FastWARC cannot read ARC files")
+        return _iter_fastwarc(path, gz, types)
+    return _iter_warcio(path, fmt, types)
+
+
+# ---------------------------------------------------------------- FastWARC
+
+_TYPE_NAMES = {
+    2: "warcinfo", 4: "response", 8: "resource", 16: "request", 32: "metadata",
+    64: "revisit", 128: "conversion", 256: "continuation",
+}  # fastwarc.warc.WarcRecordType values (the enum is not hashable)
+
+
+def _iter_fastwarc(path: str, gz: bool, types: frozenset[str] | None) -> Iterator[Record | ReadError]:
+    from fastwarc.warc import ArchiveIterator
+
+    # All types are iterated (not filtered in FastWARC) so the tail check starts from the
+    # file's real last record; skipping in Python costs one attribute test per record.
+    it = ArchiveIterator(path, parse_http=False, verify_digests=False, fsspec_args=False)
+    last: int | None = None
+    last_bad = False  # the last record was already reported: no second error for its tail
+    try:
+        for rec in it:
+            last = rec.stream_pos
+            last_bad = False
+            rtype = _TYPE_NAMES.get(int(rec.record_type), "unknown")
+            if types is not None and rtype not in types:
+                continue
+            headers = rec.headers
+            block = rec.reader.read()
+            want = rec.content_length
+            if len(block) < want:
+                yield ReadError(last, f"truncated record {headers.get('WARC-Record-ID')}: {len(block)} of {want} bytes")
+                last_bad = True
+                continue
+            last_bad = False
+            yield Record(
+                last,
+                rtype,
+                _norm_uri(headers.get("WARC-Target-URI")),
+                headers.get("WARC-Record-ID"),
+                headers.get("Content-Type"),
+                headers.get("WARC-Payload-Digest"),
+                block,
+            )
+    except OSError as exc:
+        # FastWARC gives no position: the damage starts where the last good record ends.
+        at = tail.record_end(path, gz, last) if last is not None else 0
+        yield ReadError(at, f"cannot parse record: {exc}")
+        return
+    problem = None if last_bad else tail.tail_problem(path, gz, last)
+    if problem is not None:
+        yield ReadError(*problem)
+
+
+def _norm_uri(uri: str | None) -> str | None:
+    """The URI as warcio gives it (it strips <> and escapes spaces), so both readers agree."""
+    if uri and (" " in uri or uri.startswith("<")):
+        if uri.startswith("<") and uri.endswith(">"):
+            uri = uri[1:-1]
+        uri = uri.replace(" ", "%20")
+    return uri
+
+
+# ---------------------------------------------------------------- warcio
+
+_INC_OFFSET = re.compile(r"Offset:\s*(\d+)")
+
+# warcio logs every URI it rewrites (spaces); that is not our user's business.
+logging.getLogger("warcio").setLevel(logging.ERROR)
+
+
+def _iter_warcio(path: str, fmt: str, types: frozenset[str] | None) -> Iterator[Record | ReadError]:
+    from warcio.archiveiterator import ArchiveIterator
+    from warcio.exceptions import ArchiveLoadFailed
+
+    name = os.path.basename(path)
+    warnings = io.StringIO()
+    with open(path, "rb") as fh:
+        it = ArchiveIterator(fh, arc2warc=True, no_record_parse=True)
+        seen_errs = 0
+        gen = iter(it)
+        while True:
+            try:
+                # warcio reports a lying Content-Length by writing to stderr; keep it off the
+                # user's terminal and turn it into a ReadError.
+                with contextlib.redirect_stderr(warnings):
+                    rec = next(gen)
+            except StopIteration:
+                break
+            except (ArchiveLoadFailed, ValueError, OSError, EOFError, zlib.error) as exc:
+                msg = " ".join(str(exc).split())
+                yield ReadError(_safe_offset(it, fh), f"cannot parse record: {msg}")
+                return
+            if it.err_count > seen_errs:
+                seen_errs = it.err_count
+                m = _INC_OFFSET.findall(warnings.getvalue())
+                at = int(m[-1]) if m else it.get_record_offset()
+                yield ReadError(at, "record not followed by a blank line (wrong Content-Length?)")
+            # get_record_offset() consumes the record, so the block is read first.
+            block = rec.raw_stream.read()
+            offset = it.get_record_offset()
+            h = rec.rec_headers
+            rtype = rec.rec_type
+            want_s = h.get_header("Content-Length")
+            if fmt == "arc":
+                if rtype == "warcinfo":
+                    continue  # the ARC file header (filedesc://): never a document
+                if not (want_s or "").isdigit():
+                    yield ReadError(offset, f"invalid ARC archive-length {want_s!r}")
+                    continue
+            if types is not None and rtype not in types:
+                continue
+            try:
+                want = int(want_s or 0)
+            except ValueError:
+                want = 0
+            if len(block) < want:
+                yield ReadError(offset, f"truncated record: {len(block)} of {want} bytes")
+                continue
+            rid = h.get_header("WARC-Record-ID") if fmt == "warc" else ARC_ID.format(name=name, offset=offset)
+            yield Record(
+                offset,
+                rtype,
+                h.get_header("WARC-Target-URI"),
+                rid,
+                h.get_header("Content-Type"),
+                h.get_header("WARC-Payload-Digest"),
+                block,
+            )
+
+
+def _safe_offset(it, fh) -> int:
+    try:
+        off = int(it.offset)
+        # warcio's offset is meaningless (negative) inside a single-member gzip file.
+        return off if off >= 0 else 0
+    except Exception:  # warcio internals vary between versions; the file position is a fallback
+        return fh.tell()
