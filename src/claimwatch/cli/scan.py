@@ -1,0 +1,90 @@
+"""`claimwatch scan`: bulk detection over WARC/ARC/WET files (local processes or Spark)."""
+
+from __future__ import annotations
+
+import enum
+import os
+import sys
+from typing import List, Optional
+
+import typer
+
+from claimwatch.cli import app
+from claimwatch.cli.common import EXIT_CHECK_FAILED, EXIT_OK, Format, FormatOption, fail
+
+
+class Engine(str, enum.Enum):
+    local = "local"
+    spark = "spark"
+
+
+@app.command()
+def scan(
+    paths: List[str] = typer.Argument(..., help="WARC/ARC/WET files, directories (recursive), or @FILE listing paths."),
+    workers: int = typer.Option(1, "--workers", "-w", help="Worker processes (local) or local[N] threads (spark)."),
+    engine: Engine = typer.Option(Engine.local, "--engine", help="local (processes on this machine) or spark."),
+    master: Optional[str] = typer.Option(None, "--master", help="Spark master URL (default local[WORKERS])."),
+    out: Optional[str] = typer.Option(None, "--out", "-o", help="Write findings to FILE.jsonl or FILE.parquet instead of stdout."),
+    fmt: Format = FormatOption,
+    no_prefilter: bool = typer.Option(False, "--no-prefilter", help="Run extract+detect on every record (slow; for verification)."),
+) -> None:
+    """Scan web archives for claims; findings in the `detect` JSONL form. Exit 1 if any file or record failed to read."""
+    from claimwatch.scan.output import OUT_SUFFIXES, FindingsWriter
+    from claimwatch.scan.progress import ProgressBar, Stats
+    from claimwatch.scan.sources import UsageError, expand_inputs
+
+    if workers < 1:
+        fail("--workers must be at least 1")
+    if master is not None and engine is not Engine.spark:
+        fail("--master needs --engine spark")
+    if out is not None:
+        if not out.endswith(OUT_SUFFIXES):
+            fail(f"--out must end in .jsonl or .parquet: {out}")
+        parent = os.path.dirname(os.path.abspath(out))
+        if not os.path.isdir(parent):
+            fail(f"--out directory does not exist: {parent}")
+    try:
+        files = expand_inputs(paths)
+    except UsageError as exc:
+        fail(str(exc))
+
+    stats = Stats()
+    total = 0
+    for p in files:
+        try:
+            total += os.path.getsize(p)
+        except OSError:
+            pass
+    try:
+        writer = FindingsWriter(out, fmt.value)
+    except OSError as exc:
+        fail(f"cannot write {out}: {exc.strerror or exc}")
+
+    bar = ProgressBar(total) if engine is Engine.local else ProgressBar(total, enabled=False)
+    try:
+        if engine is Engine.spark:
+            from claimwatch.scan.spark_job import run_spark
+
+            results = run_spark(files, master=master or f"local[{workers}]", prefilter=not no_prefilter)
+        else:
+            from claimwatch.scan.engine import run_local
+
+            results = run_local(files, workers=workers, prefilter=not no_prefilter, progress=bar.advance)
+        for res in results:
+            stats.files += 1
+            stats.records += res.records
+            stats.candidates += res.candidates
+            stats.bytes += res.size
+            stats.findings += len(res.findings)
+            if res.errors:
+                stats.failed_files += 1
+                stats.errors += len(res.errors)
+                for line in res.errors:
+                    bar.print_line(f"claimwatch: read error: {line}")
+            writer.write(res.findings)
+    finally:
+        bar.close()
+        writer.close()
+    sys.stderr.write(stats.summary() + "\n")
+    raise typer.Exit(EXIT_CHECK_FAILED if stats.errors else EXIT_OK)
+

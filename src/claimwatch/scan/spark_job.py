@@ -1,0 +1,121 @@
+"""The Spark engine: file paths distributed over executors, each running the local engine's `scan_file`.
+
+Use it through `claimwatch scan --engine spark [--master URL]`, or submit this file directly:
+
+    PYSPARK_PYTHON=.venv/bin/python spark-submit --master local[2] \\
+        src/claimwatch/scan/spark_job.py --out findings.parquet crawl/*.warc.gz
+
+Executors must have claimwatch installed (same Python environment) and see the input paths
+(a shared or local file system). Findings are collected to the driver and written there, in input order.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+if __name__ == "__main__":
+    # Run as a script (spark-submit): do not let this directory's modules shadow top-level ones.
+    _here = os.path.dirname(os.path.abspath(__file__))
+    sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != _here]
+
+from claimwatch.scan.worker import FileResult, scan_file  # noqa: E402
+
+
+def _scan_one(item: tuple[int, str], prefilter: bool) -> tuple:
+    index, path = item
+    r = scan_file(path, prefilter=prefilter)
+    # Plain tuples travel between JVM and Python workers without needing our classes pickled by value.
+    return (index, r.path, r.findings, r.errors, r.records, r.candidates, r.size)
+
+
+def spark_session(master: str | None = None, app_name: str = "claimwatch-scan"):
+    """A SparkSession tuned for short local jobs (no UI, loopback driver, few shuffle partitions)."""
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
+    from pyspark.sql import SparkSession
+
+    builder = (
+        SparkSession.builder.appName(app_name)
+        .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
+        .config("spark.driver.host", "127.0.0.1")
+        .config("spark.driver.bindAddress", "127.0.0.1")
+        .config("spark.sql.shuffle.partitions", "2")
+        .config("spark.python.worker.reuse", "true")
+    )
+    if master:
+        builder = builder.master(master)
+    spark = builder.getOrCreate()
+    spark.sparkContext.setLogLevel("ERROR")
+    return spark
+
+
+def scan_paths(spark, paths: list[str], *, prefilter: bool = True) -> list[FileResult]:
+    """Scan `paths` on the cluster, one partition (task) per file; results in input order."""
+    if not paths:
+        return []
+    sc = spark.sparkContext
+    rdd = sc.parallelize(list(enumerate(paths)), len(paths))
+    rows = rdd.map(lambda item: _scan_one(item, prefilter)).collect()
+    rows.sort(key=lambda row: row[0])
+    return [
+        FileResult(path=p, findings=f, errors=e, records=n, candidates=c, size=s)
+        for _i, p, f, e, n, c, s in rows
+    ]
+
+
+def run_spark(paths: list[str], *, master: str | None, prefilter: bool = True) -> list[FileResult]:
+    spark = spark_session(master)
+    try:
+        return scan_paths(spark, paths, prefilter=prefilter)
+    finally:
+        spark.stop()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """spark-submit entry point; same outputs and exit codes as `claimwatch scan` (docs/scan.md)."""
+    import argparse
+
+    from claimwatch.scan.output import OUT_SUFFIXES, FindingsWriter
+    from claimwatch.scan.progress import Stats
+    from claimwatch.scan.sources import UsageError, expand_inputs
+
+    ap = argparse.ArgumentParser(prog="spark_job.py", description="claimwatch scan on Spark")
+    ap.add_argument("paths", nargs="+")
+    ap.add_argument("--out", help="FILE.jsonl or FILE.parquet (default: JSONL on stdout)")
+    ap.add_argument("--master", help="Spark master (default: the one spark-submit gives, else local[*])")
+    ap.add_argument("--no-prefilter", action="store_true")
+    args = ap.parse_args(argv)
+
+    def usage(msg: str) -> int:
+        sys.stderr.write(f"claimwatch: error: {msg}\n")
+        return 2
+
+    if args.out and not args.out.endswith(OUT_SUFFIXES):
+        return usage(f"--out must end in .jsonl or .parquet: {args.out}")
+    try:
+        files = expand_inputs(args.paths)
+    except UsageError as exc:
+        return usage(str(exc))
+    stats = Stats()
+    results = run_spark(files, master=args.master, prefilter=not args.no_prefilter)
+    writer = FindingsWriter(args.out, "jsonl")
+    try:
+        for res in results:
+            stats.files += 1
+            stats.records += res.records
+            stats.bytes += res.size
+            stats.findings += len(res.findings)
+            stats.errors += len(res.errors)
+            for line in res.errors:
+                sys.stderr.write(f"claimwatch: read error: {line}\n")
+            writer.write(res.findings)
+    finally:
+        writer.close()
+    sys.stderr.write(stats.summary() + "\n")
+    return 1 if stats.errors else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
