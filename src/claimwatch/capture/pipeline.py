@@ -1,0 +1,74 @@
+"""One URL end to end: fetch -> WARC -> ledger -> database.
+
+The order is the evidence order: the archive (WARC records, then the ledger entry) is written
+before the database is touched, so when indexing fails the evidence is already safe and
+`claimwatch reindex` can rebuild the index from it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from claimwatch.archive import Archive
+from claimwatch.archive.types import ArchivedCapture
+from claimwatch.capture.fetch import fetch
+from claimwatch.config import Settings
+from claimwatch.config import settings as current_settings
+from claimwatch.store import Store, StoreError, open_store
+from claimwatch.store.queries import event_record
+from claimwatch.track import ingest_capture
+
+
+@dataclass
+class CaptureOutcome:
+    url: str
+    archived: ArchivedCapture
+    outcome: str | None = None  # ok | gone_http | gone_redirect | soft_404 | failed; None if not indexed
+    findings: int = 0
+    events: list[dict] = field(default_factory=list)  # `claimwatch events` records concluded now
+    db_error: str | None = None  # set when the evidence is archived but the index was not updated
+
+    def record(self) -> dict:
+        """The `claimwatch capture --format jsonl` object."""
+        a = self.archived
+        return {
+            "url": self.url,
+            "capture_id": a.capture_id,
+            "at": a.captured_at.isoformat().replace("+00:00", "Z"),
+            "status": a.status,
+            "outcome": self.outcome,
+            "final_url": a.final_url,
+            "sha256": a.payload_sha256,
+            "findings": self.findings,
+            "events": self.events,
+            "error": a.error,
+            "db_error": self.db_error,
+        }
+
+
+def index_capture(store: Store, archived: ArchivedCapture) -> tuple[str, int, list[dict]]:
+    """Ingest one archived capture and commit; (outcome, number of findings, event records)."""
+    with store.session() as session:
+        res = ingest_capture(session, archived)
+        return res.capture.outcome, len(res.capture.findings), [event_record(e) for e in res.events]
+
+
+def capture_url(url: str, vendor: str | None = None, settings: Settings | None = None, *,
+                store: Store | None = None, archive: Archive | None = None, **fetch_options) -> CaptureOutcome:
+    """Capture `url`. Raises FetchInputError for a URL that cannot be fetched at all and the
+    archive's error when the evidence cannot be written; a database failure after archiving is
+    reported in `CaptureOutcome.db_error` (the evidence stays)."""
+    s = settings or current_settings()
+    exchange = fetch(url, vendor=vendor, **fetch_options)
+    archived = (archive or Archive(s.home)).write(exchange)
+    result = CaptureOutcome(url=url, archived=archived)
+    try:
+        st = store or open_store(s.database_url)
+        try:
+            result.outcome, result.findings, result.events = index_capture(st, archived)
+        finally:
+            if store is None:
+                st.close()
+    except StoreError as exc:
+        result.db_error = f"capture {archived.capture_id} of {url} is archived but not indexed: {exc}"
+    return result
