@@ -81,6 +81,9 @@ def _inflate(body: bytes, wbits: int) -> bytes:
     out = d.decompress(body, MAX_DECODED_BYTES)
     if d.unconsumed_tail:
         raise DecodeError(f"decoded body larger than {MAX_DECODED_BYTES} bytes")
+    if not d.eof and not out:
+        raise DecodeError("compressed body ends before any data")
+    # A body cut short (WARC-Truncated, crawler size limits) still yields its decoded beginning.
     return out
 
 
