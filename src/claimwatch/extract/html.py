@@ -1,0 +1,109 @@
+"""Visible text of an HTML page, one block (paragraph, list item, table cell, heading) per line.
+
+The detector cuts excerpts by line and sentence, so block boundaries must become line breaks while
+whitespace inside a block (source line wrapping) collapses to one space, as a browser renders it.
+Text hidden with CSS or the `hidden` attribute is kept: the vendor still publishes it.
+"""
+
+from __future__ import annotations
+
+import re
+
+from selectolax.lexbor import LexborHTMLParser
+
+DROP = ("script", "style", "noscript", "template", "svg", "math", "head", "iframe", "object", "embed")
+BLOCKS = (
+    "address", "article", "aside", "blockquote", "caption", "center", "dd", "details", "dialog", "div",
+    "dl", "dt", "fieldset", "figcaption", "figure", "footer", "form", "h1", "h2", "h3", "h4", "h5", "h6",
+    "header", "hgroup", "hr", "legend", "li", "main", "menu", "nav", "ol", "option", "p", "section",
+    "summary", "table", "tbody", "td", "tfoot", "th", "thead", "tr", "ul", "button", "label",
+)
+# Block breaks are marked with a Unicode noncharacter, which survives parsing untouched and is
+# turned into "\n" after whitespace collapsing.
+_MARK = "\ufdd0"
+_SPACE_RE = re.compile(r"[ \t\n\r\f\v\u00a0\u2000-\u200b\u3000]+")  # U+3000: ideographic space
+_VOID = frozenset("area base br col embed hr img input link meta param source track wbr".split())
+# Elements closed implicitly by the parser (a later <p>, <li>, <td> ...): they do not nest deeply.
+_IMPLIED = frozenset("p li dt dd option optgroup rb rp rt rtc td th tr tbody thead tfoot colgroup caption "
+                     "html head body".split())
+_TOKEN_RE = re.compile(r"<(?:(!--)|(/?)([A-Za-z][A-Za-z0-9-]*)[^>]*>)")
+_RAWTEXT = frozenset("script style textarea title xmp noscript iframe noembed noframes plaintext".split())
+
+
+def html_text(markup: str, max_depth: int) -> tuple[str, str | None, list[str]]:
+    """(text, title, notes)."""
+    notes: list[str] = []
+    markup = markup.replace(_MARK, "")
+    flattened = _cap_depth(markup, max_depth)
+    if flattened is not None:
+        markup = flattened
+        notes.append(f"HTML nested deeper than {max_depth} elements; deeper tags ignored")
+    tree = LexborHTMLParser(markup)
+    title_node = tree.css_first("title")
+    title = _collapse(title_node.text(deep=True)) if title_node is not None else None
+    root = tree.body or tree.root
+    if root is None:
+        return "", title or None, notes
+    for node in root.css(",".join(DROP)):
+        node.decompose()
+    for node in root.css("pre,textarea,plaintext,listing,xmp"):
+        # Preformatted text keeps its own line breaks.
+        node.replace_with(_MARK + node.text(deep=True).replace("\n", _MARK) + _MARK)
+    for node in root.css("br"):
+        node.replace_with(_MARK)
+    for node in root.css(",".join(BLOCKS)):
+        node.insert_before(_MARK)
+        node.insert_after(_MARK)
+    raw = root.text(deep=True)
+    lines = (_collapse(part) for part in raw.split(_MARK))
+    return "\n".join(line for line in lines if line), title or None, notes
+
+
+def _collapse(s: str) -> str:
+    return _SPACE_RE.sub(" ", s).strip()
+
+
+def _cap_depth(markup: str, max_depth: int) -> str | None:
+    """Drop start/end tags nested deeper than max_depth, or None if nothing is that deep.
+
+    The HTML tree builder checks the stack of open elements for each block start tag, so 100,000
+    nested <div>s cost minutes; browsers cap depth for the same reason. This pass is an estimate
+    (it does not run the full tree-building rules) and only runs on documents with many tags."""
+    if markup.count("<") <= max_depth:
+        return None
+    out: list[str] = []
+    copied = depth = 0  # copied: markup[:copied] is already in out
+    dropped: dict[str, int] = {}
+    pos = 0
+    while True:
+        m = _TOKEN_RE.search(markup, pos)
+        if m is None:
+            break
+        pos = m.end()
+        if m.group(1):  # comment: tags inside it are not tags
+            end = markup.find("-->", pos)
+            pos = len(markup) if end < 0 else end + 3
+            continue
+        closing, name = m.group(2), m.group(3).lower()
+        if name in _RAWTEXT:  # holds no elements; skip its content, which may contain '<'
+            if not closing:
+                end = re.compile("</" + name, re.IGNORECASE).search(markup, pos)
+                pos = len(markup) if end is None else end.start() + 2
+            continue
+        if name in _VOID or name in _IMPLIED:
+            continue
+        if not closing and depth < max_depth:
+            depth += 1
+            continue
+        if closing and not dropped.get(name):
+            depth = max(depth - 1, 0)
+            continue
+        # Too deep: replace the tag (and later its end tag) by a line break or a space.
+        out.append(markup[copied:m.start()])
+        out.append("<br>" if name in BLOCKS else " ")
+        copied = m.end()
+        dropped[name] = dropped.get(name, 0) + (-1 if closing else 1)
+    if not out:
+        return None
+    out.append(markup[copied:])
+    return "".join(out)
