@@ -201,8 +201,8 @@ def test_soft_404(store, kind):
         a = archived(body, at=clock(), probe=body, probe_status=200)
     elif kind == "probe-similar":
         tmpl = "<html><title>提示</title><body>抱歉，地址 {} 对应的内容暂时无法显示，请返回首页继续浏览我们的产品与解决方案。</body></html>"
-        a = archived(tmpl.format("/products/nv-9000").encode(), at=clock(),
-                     probe=tmpl.format("/8f3a9c1e2b7d-claimwatch-probe").encode(), probe_status=200)
+        a = archived(tmpl.format(URL).encode(), at=clock(),
+                     probe=tmpl.format("/" + "5e" * 12 + "-claimwatch-probe").encode(), probe_status=200)
     elif kind == "wording-zh-hant":
         a = archived(page("返回首頁", title="頁面不存在"), at=clock())
     else:

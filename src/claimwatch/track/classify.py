@@ -7,7 +7,7 @@ A network error, a 5xx, a rate limit or an access refusal is not absence: those 
 from __future__ import annotations
 
 import re
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from claimwatch.archive.types import ArchivedCapture
 from claimwatch.store.models import FAILED, GONE_HTTP, OK, SOFT_404
@@ -72,6 +72,20 @@ def redirected_home(a: ArchivedCapture) -> bool:
     return _is_root(urlsplit(a.final_url).path) and not _is_root(urlsplit(a.url).path)
 
 
+# The probe path fetch() asks for: /<24 hex>-claimwatch-probe (possibly URL-quoted or absolute).
+_PROBE_PATH = re.compile(r"(?:https?://[^\s/]+)?/?[0-9a-f]{8,64}-claimwatch-probe", re.I)
+
+
+def _without_paths(text: str, *urls: str | None) -> str:
+    for u in urls:
+        if not u:
+            continue
+        parts = urlsplit(u)
+        for piece in sorted({u, parts.path, unquote(parts.path)} - {"", "/"}, key=len, reverse=True):
+            text = text.replace(piece, " ")
+    return text
+
+
 def is_soft_404(a: ArchivedCapture, text: str, title: str | None, probe_text: str | None, has_findings: bool) -> bool:
     """A 2xx answer that is really a "not found" page."""
     requested_root = _is_root(urlsplit(a.url).path)
@@ -81,7 +95,9 @@ def is_soft_404(a: ArchivedCapture, text: str, title: str | None, probe_text: st
         if a.payload and a.payload == a.probe_payload:
             return True
         if probe_text is not None:
-            n_page, n_probe = normalize(text), normalize(probe_text)
+            # Error pages often echo the requested path: compare without it.
+            n_page = normalize(_without_paths(text, a.url, a.final_url))
+            n_probe = normalize(_PROBE_PATH.sub(" ", probe_text))
             if n_page and n_probe and similarity(n_page, n_probe) >= PROBE_SIMILARITY:
                 return True
     # 2. Error wording on a short page; a page carrying findings is not an error page.

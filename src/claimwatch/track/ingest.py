@@ -73,15 +73,15 @@ class IngestResult:
     new: bool  # False when the capture was already indexed
 
 
-def page_text(data: bytes | None, content_type: str | None) -> tuple[str, str | None]:
-    """(text, title); unreadable payloads count as no text."""
+def page_text(data: bytes | None, content_type: str | None, url: str | None = None) -> tuple[str, str | None, bool]:
+    """(text, title, truncated); unreadable payloads count as no text."""
     if not data:
-        return "", None
+        return "", None, False
     try:
-        ex = extract(data, content_type=content_type)
+        ex = extract(data, content_type=content_type, filename=urlsplit(url).path if url else None)
     except ExtractError:
-        return "", None
-    return ex.text or "", getattr(ex, "title", None)
+        return "", None, False
+    return ex.text or "", ex.title, bool(ex.truncated)
 
 
 def candidates(found: list[DetectedFinding]) -> list[Candidate]:
@@ -179,7 +179,9 @@ def ingest_capture(session: Session, a: ArchivedCapture) -> IngestResult:
         return IngestResult(existing, [], new=False)
 
     src = _source(session, a)
-    text, title = page_text(a.payload, a.content_type) if a.status is not None else ("", None)
+    text, title, cut = page_text(a.payload, a.content_type, a.final_url) if a.status is not None else ("", None, False)
+    # A body cut by the fetch or text cut by extract may simply not reach a claim.
+    partial = bool(a.truncated) or cut
     found = detect(text) if text else []
     cands = candidates(found)
     known = list(session.scalars(select(Claim).where(Claim.source_id == src.id).order_by(Claim.first_capture_id, Claim.id)))
@@ -248,8 +250,8 @@ def ingest_capture(session: Session, a: ArchivedCapture) -> IngestResult:
             claim_of[i] = k
             if kind:
                 emit(kind, k)
-        # A truncated body may simply not reach the claim: absence is not concluded from it.
-        if not a.truncated:
+        # Absence is not concluded from a partial text.
+        if not partial:
             seen = {k.id for k in claim_of.values()}
             for k in active:
                 if k.id not in seen:
