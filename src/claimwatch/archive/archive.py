@@ -260,10 +260,10 @@ class Archive:
     # ------------------------------------------------------------ crash recovery
     def _recover_locked(self) -> _Tail:
         files = self.warc_files()
-        if not files:
-            return _Tail(None, False)
         names = [p.name for p in files]
         last = ledger.last_entry(self.ledger_dir)
+        if not files and last is None:
+            return _Tail(None, False)
         if last:
             lr = last["records"][-1]
             if lr["warc"] not in names:

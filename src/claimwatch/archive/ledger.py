@@ -18,6 +18,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from claimwatch.archive.errors import ArchiveError
+
 GENESIS = "0" * 64
 FILE_RE = re.compile(r"^ledger-(\d{6,})\.jsonl$")
 
@@ -64,7 +66,7 @@ def iter_lines(ledger_dir: Path) -> Iterator[Line]:
                 yield Line(path, n, raw.rstrip(b"\n"), terminated)
 
 
-class LedgerFormatError(Exception):
+class LedgerFormatError(ArchiveError):
     def __init__(self, where: str, message: str):
         super().__init__(f"{where}: {message}")
 
@@ -79,10 +81,26 @@ def parse(line: Line) -> dict:
     return entry
 
 
+def is_torn(line: Line) -> bool:
+    """An unterminated last line that is an interrupted write (ignored), not an entry.
+
+    Raises LedgerFormatError when it is a complete object followed by junk: no crash makes that."""
+    if line.terminated:
+        return False
+    try:
+        text = line.text.decode("utf-8")
+        _, end = json.JSONDecoder().raw_decode(text)
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        return True
+    if text[end:]:
+        raise LedgerFormatError(line.where, "unterminated last line holds an entry followed by unexpected bytes")
+    return False
+
+
 def iter_entries(ledger_dir: Path) -> Iterator[tuple[Line, dict]]:
-    """Complete (newline-terminated) entries in order; torn last lines are skipped silently."""
+    """Entries in order; torn last lines (interrupted writes) are skipped."""
     for line in iter_lines(ledger_dir):
-        if not line.terminated:
+        if is_torn(line):
             continue
         yield line, parse(line)
 
@@ -102,11 +120,15 @@ def last_entry(ledger_dir: Path) -> dict | None:
                 fh.seek(pos)
                 tail = fh.read(step) + tail
                 lines = tail.split(b"\n")
-                # lines[-1] is b"" (file ends with newline) or a torn line: drop it either way.
-                complete = lines[:-1]
-                if len(complete) >= 2 or (pos == 0 and complete):
-                    text = complete[-1]
-                    return parse(Line(path, -1, text, True))
+                if len(lines) >= 2 or pos == 0:
+                    # lines[-1] is b"" (file ends with a newline) or an unterminated last line.
+                    if lines[-1]:
+                        last = Line(path, -1, lines[-1], False)
+                        if not is_torn(last):
+                            return parse(last)
+                    complete = lines[:-1]
+                    if len(complete) >= 2 or (pos == 0 and complete):
+                        return parse(Line(path, -1, complete[-1], True))
             # file holds no complete line: look at the previous file
     return None
 

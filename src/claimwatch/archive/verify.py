@@ -36,6 +36,7 @@ class VerifyReport:
     ledger_entries: int = 0
     captures: int = 0  # ledgered captures (entries)
     unledgered_records: int = 0
+    head_hash: str | None = None  # hash of the newest entry: publish it to anchor the chain externally
 
     def fail(self, message: str) -> None:
         message = " ".join(message.split())
@@ -64,11 +65,11 @@ def _check_ledger(ledger_dir, report: VerifyReport) -> dict:
     prev, expect = ledger.GENESIS, 0
     files = ledger.ledger_files(ledger_dir)
     for line in ledger.iter_lines(ledger_dir):
-        if not line.terminated:
-            # Only a file's last line can lack a newline; the writer then moved on to a new file.
-            report.warnings.append(f"{line.where}: torn last line ignored (interrupted write)")
-            continue
         try:
+            if ledger.is_torn(line):
+                # Only a file's last line can lack a newline; the writer then moved on to a new file.
+                report.warnings.append(f"{line.where}: torn last line ignored (interrupted write)")
+                continue
             entry = ledger.parse(line)
         except ledger.LedgerFormatError as exc:
             report.fail(str(exc))
@@ -81,6 +82,7 @@ def _check_ledger(ledger_dir, report: VerifyReport) -> dict:
         if entry.get("prev") != prev:
             report.fail(f"{where}: prev does not match the hash of the entry before it (chain broken)")
         prev, expect = entry.get("hash"), expect + 1
+        report.head_hash = prev
         report.ledger_entries += 1
         report.captures += 1
         for lr in entry.get("records") or []:

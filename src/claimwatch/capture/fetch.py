@@ -94,13 +94,29 @@ def _request_headers(user_agent: str) -> dict[str, str]:
     }
 
 
-def _get_hop(client: httpx.Client, url: str, headers: dict[str, str], max_bytes: int,
+class _Session:
+    """Builds requests like an httpx.Client but sends them straight to the transport: the client's
+    own redirect bookkeeping would choke on odd Location values we want to record, not crash on."""
+
+    def __init__(self, timeout: float):
+        self.transport = httpx.HTTPTransport(retries=0)
+        self.client = httpx.Client(transport=self.transport, timeout=timeout, trust_env=False,
+                                   follow_redirects=False)
+
+    def close(self) -> None:
+        self.client.close()
+
+
+def _get_hop(session: _Session, url: str, headers: dict[str, str], max_bytes: int,
              deadline: float) -> tuple[Hop, str | None]:
     """One GET, body read raw up to max_bytes. Raises _HopError on network failure."""
-    request = client.build_request("GET", url, headers=headers)
+    try:
+        request = session.client.build_request("GET", url, headers=headers)
+    except (httpx.InvalidURL, ValueError) as exc:
+        raise _HopError(f"invalid URL {url[:200]!r}: {_one_line(exc)}") from None
     sent = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in request.headers.raw]
     try:
-        resp = client.send(request, stream=True)
+        resp = session.transport.handle_request(request)
     except httpx.HTTPError as exc:
         raise _HopError(_describe(exc)) from None
     ip = _server_ip(resp)
@@ -147,14 +163,14 @@ def _more_data(chunks) -> bool:
         return False
 
 
-def _chain(client, url, headers, *, max_bytes, max_redirects, deadline):
+def _chain(session, url, headers, *, max_bytes, max_redirects, deadline):
     """Follow redirects by hand. Returns (hops, resolved_ip, error)."""
     hops: list[Hop] = []
     ip = None
     current = url
     while True:
         try:
-            hop, ip = _get_hop(client, current, headers, max_bytes, deadline)
+            hop, ip = _get_hop(session, current, headers, max_bytes, deadline)
         except _HopError as exc:
             if exc.partial is not None:
                 hops.append(exc.partial)
@@ -198,12 +214,15 @@ def fetch(url: str, *, vendor: str | None = None, timeout: float = 20.0,
     deadline = time.monotonic() + (total_timeout if total_timeout is not None else 3 * timeout)
     headers = _request_headers(user_agent)
     extra: dict = {}
-    with httpx.Client(follow_redirects=False, timeout=timeout, trust_env=False) as client:
-        hops, ip, error = _chain(client, url, headers, max_bytes=max_bytes,
+    session = _Session(timeout)
+    try:
+        hops, ip, error = _chain(session, url, headers, max_bytes=max_bytes,
                                  max_redirects=max_redirects, deadline=deadline)
         probe_hop = None
         if probe and error is None and hops and 200 <= hops[-1].status < 300:
-            probe_hop = _probe(client, hops[-1].url, headers, timeout, extra)
+            probe_hop = _probe(session, hops[-1].url, headers, timeout, extra)
+    finally:
+        session.close()
     if any(h.body_truncated for h in hops) and error is None:
         extra["truncated_at_bytes"] = max_bytes
     return Exchange(url=url, started_at=started, hops=hops, resolved_ip=ip, error=error,
@@ -215,10 +234,10 @@ def probe_url(final_url: str) -> str:
     return str(u.copy_with(path=f"/{secrets.token_hex(12)}-claimwatch-probe", query=None, fragment=None))
 
 
-def _probe(client, final_url, headers, timeout, extra) -> Hop | None:
+def _probe(session, final_url, headers, timeout, extra) -> Hop | None:
     """Ask the same host for a page that cannot exist: a 200 here means the site soft-404s."""
     target = probe_url(final_url)
-    hops, _ip, error = _chain(client, target, headers, max_bytes=PROBE_MAX_BYTES,
+    hops, _ip, error = _chain(session, target, headers, max_bytes=PROBE_MAX_BYTES,
                               max_redirects=PROBE_MAX_REDIRECTS,
                               deadline=time.monotonic() + 2 * timeout)
     extra["probe_url"] = target
