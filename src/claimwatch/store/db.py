@@ -13,7 +13,7 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event, inspect, make_url, text
-from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from claimwatch.store.models import Base
@@ -132,9 +132,10 @@ def open_store(url: str) -> Store:
         migrate(engine)
     except SQLAlchemyError as exc:
         engine.dispose()
-        raise StoreError(
-            f"cannot use database {describe(url)} ({_first_line(exc)}); {REINDEX_HINT}"
-        ) from None
+        hint = REINDEX_HINT
+        if engine.dialect.name != "sqlite" and isinstance(exc, OperationalError):
+            hint = f"check CLAIMWATCH_DATABASE_URL and that the server is up; if its data is damaged, {REINDEX_HINT}"
+        raise StoreError(f"cannot use database {describe(url)} ({_first_line(exc)}); {hint}") from None
     return Store(url, engine)
 
 
