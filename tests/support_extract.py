@@ -57,3 +57,44 @@ def pdf_bytes(pages: list[str], *, title: str | None = None, xref: bool = True) 
         trailer += b" /Info %d 0 R" % info
     out += b"trailer\n" + trailer + b" >>\nstartxref\n%d\n%%%%EOF\n" % (xref_at + (13 if not xref else 0))
     return bytes(out)
+
+
+def cjk_pdf_bytes(lines: list[tuple[str, str]]) -> bytes:
+    """A PDF with Chinese text in Adobe's built-in CID fonts (no font file embedded):
+    each item is (font, text), font 'STSong-Light' (simplified) or 'MSung-Light' (traditional)."""
+    import io
+
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+    from reportlab.pdfgen import canvas
+
+    buf = io.BytesIO()
+    c = canvas.Canvas(buf)
+    y = 720
+    for font, text in lines:
+        pdfmetrics.registerFont(UnicodeCIDFont(font))
+        c.setFont(font, 12)
+        c.drawString(72, y, text)
+        y -= 20
+    c.showPage()
+    c.save()
+    return buf.getvalue()
+
+
+def encrypted_pdf_bytes(text: str, user_password: str) -> bytes:
+    """The one-page PDF of `text`, encrypted (RC4, which pypdf handles without extra packages)."""
+    import io
+
+    from pypdf import PdfReader, PdfWriter
+
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(pdf_bytes([text]))))
+    writer.encrypt(user_password=user_password, owner_password="owner-secret", algorithm="RC4-128")
+    buf = io.BytesIO()
+    writer.write(buf)
+    return buf.getvalue()
+
+
+# Invented marketing/API-doc sentences, each with a claim the detector should find.
+ZH_SIMPLIFIED = "人脸属性分析：支持识别维族、汉族等民族属性，准确率达到百分之九十五。"
+ZH_TRADITIONAL = "臉部特徵分析：支援人種膚色判別（黃種人、白人、黑人），並可即時推送告警。"
+EN_CLAIM = "Our face attribute SDK outputs ethnicity (Han / Uyghur) for every detected face in the video stream."
