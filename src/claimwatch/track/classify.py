@@ -98,7 +98,7 @@ def is_soft_404(a: ArchivedCapture, text: str, title: str | None, probe_text: st
             # Error pages often echo the requested path: compare without it.
             n_page = normalize(_without_paths(text, a.url, a.final_url))
             n_probe = normalize(_PROBE_PATH.sub(" ", probe_text))
-            if n_page and n_probe and similarity(n_page, n_probe) >= PROBE_SIMILARITY:
+            if n_page and n_probe and similarity(n_page, n_probe, floor=PROBE_SIMILARITY) >= PROBE_SIMILARITY:
                 return True
     # 2. Error wording on a short page; a page carrying findings is not an error page.
     if has_findings:

@@ -41,11 +41,18 @@ def _trigrams(s: str) -> set[str]:
 _MAX_COMPARE = 2000
 
 
-def similarity(a: str, b: str) -> float:
-    """0..1: the larger of character-trigram Jaccard and difflib's ratio on normalised text."""
+def similarity(a: str, b: str, floor: float = 0.0) -> float:
+    """0..1: the larger of character-trigram Jaccard and difflib's ratio on normalised text.
+
+    Below `floor` the exact value does not matter to the caller, so the costly ratio is skipped
+    when its cheap upper bound cannot reach it."""
     if a == b:
         return 1.0
     a, b = a[:_MAX_COMPARE], b[:_MAX_COMPARE]
     ta, tb = _trigrams(a), _trigrams(b)
     jac = len(ta & tb) / len(ta | tb) if ta and tb else 0.0
-    return max(jac, SequenceMatcher(None, a, b, autojunk=False).ratio())
+    sm = SequenceMatcher(None, a, b, autojunk=False)
+    for bound in (sm.real_quick_ratio(), sm.quick_ratio()):
+        if bound < floor or bound <= jac:
+            return jac
+    return max(jac, sm.ratio())

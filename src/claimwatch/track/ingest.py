@@ -122,8 +122,8 @@ def match_claims(cands: list[Candidate], known: list[Claim]) -> dict[int, Claim]
         for k in known:
             if k.id in used or k.category != c.category:
                 continue
-            sim = similarity(c.normalized, k.normalized)
             shared = bool(c.terms & set(filter(None, k.terms.split("\n"))))
+            sim = similarity(c.normalized, k.normalized, floor=MATCH_WITH_TERM if shared else MATCH_WITHOUT_TERM)
             if sim >= MATCH_WITHOUT_TERM or (shared and sim >= MATCH_WITH_TERM):
                 pairs.append((-sim, i, k.id, k))
     for _, i, kid, k in sorted(pairs, key=lambda p: p[:3]):
