@@ -1,0 +1,90 @@
+"""Length-preserving text normalisation for matching.
+
+Every character is mapped to exactly one character: Traditional -> Simplified Chinese (OpenCC t2s,
+applied per character), NFKC compatibility folding (full-width -> half-width, ideographic space ->
+space, ...), then lower-casing.  A character whose folding would yield several characters (e.g. the
+ligature "ﬁ", or "İ" -> "i̇") is left as is.  Because the mapping is one character to one character,
+offsets in the normalised text ARE offsets in the original text: the offset map is the identity, and
+excerpts and matches are cut from the caller's text with the same indices.
+
+The table is a NumPy array over all code points, built once per process on first use.
+"""
+
+from __future__ import annotations
+
+import threading
+import unicodedata
+
+import numpy as np
+
+MAX_CP = 0x110000
+_CJK_RANGES = ((0x3400, 0x4DC0), (0x4E00, 0xA000), (0xF900, 0xFB00), (0x20000, 0x2A6E0))
+# NFKC folds of interest live in the BMP plus the mathematical alphanumerics and enclosed alphanumerics.
+_NFKC_RANGES = ((0x00A0, 0xD800), (0xE000, 0x10000), (0x1D400, 0x1D800), (0x1F100, 0x1F200))
+
+_lock = threading.Lock()
+_table: np.ndarray | None = None
+
+
+def _t2s_map() -> dict[int, int]:
+    import opencc
+
+    conv = opencc.OpenCC("t2s")
+    chars = [chr(c) for lo, hi in _CJK_RANGES for c in range(lo, hi)]
+    # One conversion call for all characters; "\n" separators stop phrase matching across them.
+    out = conv.convert("\n".join(chars)).split("\n")
+    if len(out) != len(chars):  # defensive: fall back to one call per character
+        out = [conv.convert(c) for c in chars]
+    return {ord(c): ord(s) for c, s in zip(chars, out) if len(s) == 1 and s != c}
+
+
+def _build() -> np.ndarray:
+    table = np.arange(MAX_CP, dtype=np.uint32)
+    t2s = _t2s_map()
+
+    def fold(ch: str) -> str:
+        n = unicodedata.normalize("NFKC", ch)
+        if len(n) != 1:
+            n = ch
+        lo = n.lower()
+        if len(lo) == 1:
+            n = lo
+        return chr(t2s.get(ord(n), ord(n)))
+
+    for c in range(0x41, 0x5B):  # ASCII upper case
+        table[c] = c + 32
+    for lo, hi in _NFKC_RANGES:
+        for c in range(lo, hi):
+            f = fold(chr(c))
+            if ord(f) != c:
+                table[c] = ord(f)
+    for c, s in t2s.items():
+        table[c] = s
+    return table
+
+
+def norm_table() -> np.ndarray:
+    """The code point -> code point table (read-only; built lazily once per process)."""
+    global _table
+    if _table is None:
+        with _lock:
+            if _table is None:
+                t = _build()
+                t.setflags(write=False)
+                _table = t
+    return _table
+
+
+def normalize_codes(text: str) -> np.ndarray:
+    """Normalised code points of `text` (uint32 array, same length as the text)."""
+    raw = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    return norm_table()[raw]
+
+
+def normalize(text: str) -> str:
+    """The normalised text: same length as `text`, position i corresponds to text[i]."""
+    return normalize_codes(text).tobytes().decode("utf-32-le", "surrogatepass")
+
+
+def normalize_char(ch: str) -> str:
+    return chr(int(norm_table()[ord(ch)]))

@@ -1,0 +1,171 @@
+"""Second stage: decide, per excerpt unit and category, whether the unit makes a claim.
+
+A unit is the sentence / list item / table row / source line around a term hit.  The decision uses
+only the lexicon hits inside the unit (terms, cues, masks, negatives) plus a little syntax (source-code
+enum members and field definitions).  See docs/detector.md for the rule table.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from claimwatch.detect.matcher import CUE, HARD_NEG, MASK, NEG, TERM, VALUE, Hit
+
+# An enum member / #define with a trailing comment:  EM_RACE_YELLOW,  // 黄种人
+_ENUM_LINE = re.compile(r"^\s*(#define\s+)?[a-z_][a-z0-9_]*\s*(=\s*[^,;/]+?)?\s*,?\s*(//|/\*|#|--)")
+# A field definition: is_minority: ..., "ethnicity": ..., face.race = ...
+_FIELD = re.compile(r"^\s*[-*•]?\s*([\"'`][a-z_][\w.]*[\"'`]|[a-z][a-z0-9]*[_.][\w.]*)\s*[:=(（]")
+_PLAIN_FIELD = re.compile(r"^\s*[-*•]?\s*[a-z][a-z0-9]*\s*[:=]")
+_COMMENT = re.compile(r"(^|[^:/])//|/\*")
+_ALARM = {"报警", "告警", "预警", "警情", "比中", "alarm", "alert", "warning", "watchlist"}
+DENIAL_REACH = 30  # characters between a denial and the term / capability it negates
+
+
+@dataclass(slots=True)
+class UnitContext:
+    norm: str  # normalised text of the unit
+    cues: dict[str, list[Hit]] = field(default_factory=dict)
+    terms: dict[str, list[Hit]] = field(default_factory=dict)
+    values: dict[str, set[str]] = field(default_factory=dict)
+    negatives: set[str] = field(default_factory=set)  # categories with a topic negative
+    hard_negatives: set[str] = field(default_factory=set)
+
+    def has(self, group: str) -> bool:
+        return bool(self.cues.get(group))
+
+    def cue_texts(self, group: str) -> set[str]:
+        return {h.entry.text for h in self.cues.get(group, ())}
+
+
+def build_context(norm_unit: str, offset: int, hits: list[Hit]) -> UnitContext:
+    """Group the hits of one unit; drop terms and cues that fall inside a mask phrase."""
+    ctx = UnitContext(norm_unit)
+    masks = [(h.start, h.end, h.entry.group) for h in hits if h.entry.kind == MASK]
+
+    def masked(h: Hit, only: str | None) -> bool:
+        return any(s <= h.start and h.end <= e and (only is None or g == only) for s, e, g in masks)
+
+    for h in hits:
+        k = h.entry.kind
+        if k == TERM:
+            if not masked(h, h.entry.group):
+                ctx.terms.setdefault(h.entry.group, []).append(h)
+        elif k == CUE:
+            if not masked(h, None):
+                ctx.cues.setdefault(h.entry.group, []).append(h)
+        elif k == VALUE:
+            if not masked(h, None):
+                ctx.values.setdefault(h.entry.group, set()).add(h.entry.text)
+        elif k == NEG:
+            ctx.negatives.add(h.entry.group)
+        elif k == HARD_NEG:
+            ctx.hard_negatives.add(h.entry.group)
+    return ctx
+
+
+def _denied(ctx: UnitContext, category: str) -> bool:
+    denials = ctx.cues.get("denial")
+    if not denials:
+        return False
+    targets = [h.start for h in ctx.terms.get(category, ())]
+    for g in ("capability_strong", "capability_weak", "penalty", "rbi_match"):
+        targets.extend(h.start for h in ctx.cues.get(g, ()))
+    return any(0 <= t - d.end <= DENIAL_REACH for d in denials for t in targets)
+
+
+def _code_kind(ctx: UnitContext, distinct: int) -> str | None:
+    n = ctx.norm
+    if _ENUM_LINE.search(n) or (_COMMENT.search(n)) or ctx.has("code"):
+        return "enum-comment"
+    if _FIELD.search(n) or (distinct >= 2 and _PLAIN_FIELD.search(n)):
+        return "field-values"
+    return None
+
+
+def _attribute(cat: str, ctx: UnitContext, terms: list[Hit]) -> tuple[str, float] | None:
+    strong = any(h.entry.strong for h in terms)
+    distinct = len({h.entry.term_index for h in terms})
+    valuelist = distinct >= 2 or len(ctx.values.get(cat, ())) >= 2
+    cs, cw = ctx.has("capability_strong"), ctx.has("capability_weak")
+    subj = ctx.has("subject")
+    code = _code_kind(ctx, distinct)
+    bonus = 0.05 * ctx.has("biometric") + 0.04 * valuelist
+    if strong:
+        if code:
+            return code, 0.85 + bonus
+        if cs:
+            if cat in ("religion", "political") and ctx.cue_texts("capability_strong") & _ALARM:
+                return "alarm-type", 0.88 + bonus
+            return ("attribute-values" if valuelist else "capability"), 0.85 + bonus
+        if cw and subj:
+            return "capability", 0.78 + bonus
+        return None
+    if cs and (subj or valuelist):
+        return ("attribute-values" if valuelist else "attribute-field"), 0.72 + bonus
+    if code and (valuelist or subj or cw):
+        return code, 0.7 + bonus
+    if cw and subj and valuelist:
+        return "attribute-values", 0.68 + bonus
+    return None
+
+
+def _scoring(ctx: UnitContext, terms: list[Hit]) -> tuple[str, float] | None:
+    if not ctx.has("penalty"):
+        return None
+    if any(h.entry.strong for h in terms):
+        return "score-penalty", 0.88 + 0.05 * ctx.has("behaviour")
+    if ctx.has("behaviour") and ctx.has("subject"):
+        return "behaviour-score", 0.75
+    return None
+
+
+def _predictive(ctx: UnitContext, terms: list[Hit]) -> tuple[str, float] | None:
+    police = ctx.has("police")
+    if any(h.entry.strong for h in terms):
+        if ctx.has("capability_strong") or ctx.has("capability_weak") or ctx.has("subject") or police:
+            return "crime-prediction", 0.85 + 0.05 * police
+        return None
+    if police and ctx.has("profiling") and ctx.has("subject"):
+        return "risk-profiling", 0.72
+    return None
+
+
+def _scraping(ctx: UnitContext, terms: list[Hit]) -> tuple[str, float] | None:
+    if any(h.entry.strong for h in terms):
+        return "mass-collection", 0.8 + 0.1 * ctx.has("scrape_source")
+    if ctx.has("scrape_face") and ctx.has("scrape_source"):
+        return "untargeted-scrape", 0.82
+    return None
+
+
+def _rbi(ctx: UnitContext, terms: list[Hit]) -> tuple[str, float] | None:
+    public = ctx.has("public_space")
+    weak_present = any(not h.entry.strong for h in terms)
+    if any(h.entry.strong for h in terms) and (public or weak_present):
+        return "live-face-recognition", 0.85 + 0.05 * public
+    if weak_present and ctx.has("realtime") and ctx.has("rbi_match") and (public or ctx.has("biometric")):
+        return "realtime-watchlist", 0.82 + 0.05 * public
+    return None
+
+
+_MODES = {"scoring": _scoring, "predictive": _predictive, "scraping": _scraping, "rbi": _rbi}
+
+
+def decide(cat: str, mode: str, ctx: UnitContext) -> tuple[str, float] | None:
+    """(rule id, score) if the unit claims `cat`, else None."""
+    terms = ctx.terms.get(cat)
+    if not terms:
+        return None
+    if ctx.has("report") or ctx.has("self_declared") or cat in ctx.hard_negatives:
+        return None
+    if cat in ctx.negatives and not ctx.has("biometric"):
+        return None
+    if _denied(ctx, cat):
+        return None
+    fn = _MODES.get(mode)
+    res = fn(ctx, terms) if fn else _attribute(cat, ctx, terms)
+    if res is None:
+        return None
+    rule, score = res
+    return f"{cat}.{rule}", round(min(score, 0.99), 2)
