@@ -15,6 +15,7 @@ Checks, in order:
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 
 from claimwatch.archive import ledger
@@ -54,7 +55,7 @@ def verify(archive) -> VerifyReport:
     for path in archive.warc_files():
         report.warc_files += 1
         _check_warc(path, claimed, seen, report)
-    for (name, offset), (where, lr) in sorted(claimed.items()):
+    for (name, offset), (where, lr, _) in sorted(claimed.items()):
         if (name, offset) not in seen:
             report.fail(f"{where}: record {lr['record_id']} at archive/{name} offset {offset} not found in the WARC files")
     return report
@@ -93,7 +94,7 @@ def _check_ledger(ledger_dir, report: VerifyReport) -> dict:
                 continue
             if key in claimed:
                 report.fail(f"{where}: record at archive/{key[0]} offset {key[1]} is already claimed by {claimed[key][0]}")
-            claimed[key] = (where, lr)
+            claimed[key] = (where, lr, entry)
     if not files:
         report.warnings.append("no ledger files")
     return claimed
@@ -113,7 +114,7 @@ def _check_warc(path, claimed: dict, seen: set, report: VerifyReport) -> None:
                 key = (name, rec.offset)
                 if key in claimed:
                     seen.add(key)
-                    where, lr = claimed[key]
+                    where, lr, entry = claimed[key]
                     problems = []
                     if lr.get("record_id") != rec.record_id:
                         problems.append(f"record id is {rec.record_id}, ledger says {lr.get('record_id')}")
@@ -125,6 +126,8 @@ def _check_warc(path, claimed: dict, seen: set, report: VerifyReport) -> None:
                         problems.append("SHA-256 of the stored (compressed) bytes differs from the ledger")
                     if lr.get("block_sha256") != sha256_hex(rec.block):
                         problems.append("block SHA-256 differs from the ledger")
+                    if rec.record_type == "metadata" and not problems:
+                        problems += _metadata_vs_entry(rec, entry)
                     if problems:
                         report.fail(f"{place} ({where}): " + "; ".join(problems))
                 elif rec.offset < last_ledgered:
@@ -139,7 +142,20 @@ def _check_warc(path, claimed: dict, seen: set, report: VerifyReport) -> None:
                 report.warnings.append(f"{place}: un-ledgered partial tail ignored ({exc})")
     if tail_records:
         report.unledgered_records += tail_records
-        report.warnings.append(f"archive/{name}: {tail_records} record(s) after the last ledgered record are not in the ledger (interrupted capture; the next write re-ledgers complete ones)")
+        report.warnings.append(f"archive/{name}: {tail_records} un-ledgered record(s) after the last ledgered record (left by an interrupted capture: a complete one is re-ledgered by the next write, an incomplete one is kept but never ledgered)")
+
+
+def _metadata_vs_entry(rec, entry: dict) -> list[str]:
+    """The entry's capture_id/url must be the ones its metadata record states."""
+    try:
+        meta = json.loads(rec.block.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        return ["metadata record is not valid JSON"]
+    problems = []
+    for key in ("capture_id", "url"):
+        if isinstance(meta, dict) and meta.get(key) != entry.get(key):
+            problems.append(f"ledger {key} {entry.get(key)!r} differs from the metadata record's")
+    return problems
 
 
 def _check_digests(rec, place: str, report: VerifyReport) -> None:
