@@ -68,7 +68,6 @@ def _one(path: str, fmt: Format) -> bool:
 
 
 def _document(path: str) -> list[dict]:
-    from claimwatch.detect import detect as detect_text
     from claimwatch.extract import DEFAULT_LIMITS, ExtractError, extract
 
     data = _read(path, DEFAULT_LIMITS.max_input_bytes)
@@ -78,6 +77,8 @@ def _document(path: str) -> list[dict]:
         raise BadInput(str(exc)) from None
     for note in doc.notes:
         _stderr("note", path, note)
+    from claimwatch.detect import detect as detect_text
+
     try:
         findings = detect_text(doc.text)
     except Exception as exc:
