@@ -36,7 +36,7 @@ class Record:
     uri: str | None  # WARC-Target-URI
     record_id: str | None  # WARC-Record-ID (ARC: ARC_ID)
     content_type: str | None  # WARC Content-Type of the block
-    payload_digest: str | None  # WARC-Payload-Digest header as written, if any
+    payload_digest: str | None  # WARC-Payload-Digest header as written (only when asked for)
     block: bytes  # the record block as stored (HTTP headers included for HTTP records)
 
 
@@ -71,11 +71,14 @@ def sniff(path: str) -> tuple[str, bool]:
     raise NotAnArchive(f"not a WARC or ARC file (starts with {shown!r})")
 
 
-def iter_file(path: str, *, types: frozenset[str] | None = SCAN_TYPES, engine: str | None = None) -> Iterator[Record | ReadError]:
+def iter_file(
+    path: str, *, types: frozenset[str] | None = SCAN_TYPES, engine: str | None = None, digests: bool = False
+) -> Iterator[Record | ReadError]:
     """Records (of `types`, or all when None) and read errors of one file, in file order.
 
     `engine` forces "fastwarc" or "warcio" (tests compare the two); by default WARC files are
     read with FastWARC and ARC files with warcio (FastWARC has no ARC support).
+    `digests` fills Record.payload_digest (off on the hot path: one header lookup less per record).
     Raises NotAnArchive (and OSError) before the first record when the file cannot be read at all.
     """
     fmt, gz = sniff(path)
@@ -84,7 +87,7 @@ def iter_file(path: str, *, types: frozenset[str] | None = SCAN_TYPES, engine: s
     if engine == "fastwarc":
         if fmt != "warc":
             raise NotAnArchive("FastWARC cannot read ARC files")
-        return _iter_fastwarc(path, gz, types)
+        return _iter_fastwarc(path, gz, types, digests)
     return _iter_warcio(path, fmt, types)
 
 
@@ -92,48 +95,53 @@ def iter_file(path: str, *, types: frozenset[str] | None = SCAN_TYPES, engine: s
 
 _TYPE_NAMES = {
     2: "warcinfo", 4: "response", 8: "resource", 16: "request", 32: "metadata",
-    64: "revisit", 128: "conversion", 256: "continuation",
+    64: "revisit", 128: "conversion", 256: "continuation", 512: "unknown",
 }  # fastwarc.warc.WarcRecordType values (the enum is not hashable)
 
 
-def _iter_fastwarc(path: str, gz: bool, types: frozenset[str] | None) -> Iterator[Record | ReadError]:
-    from fastwarc.warc import ArchiveIterator
+def _iter_fastwarc(path: str, gz: bool, types: frozenset[str] | None, digests: bool) -> Iterator[Record | ReadError]:
+    from fastwarc.warc import ArchiveIterator, WarcRecordType
 
-    # All types are iterated (not filtered in FastWARC) so the tail check starts from the
-    # file's real last record; skipping in Python costs one attribute test per record.
-    it = ArchiveIterator(path, parse_http=False, verify_digests=False, fsspec_args=False)
+    mask = WarcRecordType.any_type
+    if types is not None:
+        mask = WarcRecordType.no_type
+        for name in types:
+            mask = mask | getattr(WarcRecordType, name)
+    # Types are filtered inside FastWARC (no Python per skipped record); the damage check after
+    # the loop walks on from the last returned record through whatever was skipped.
+    it = ArchiveIterator(path, record_types=mask, parse_http=False, verify_digests=False, fsspec_args=False)
     last: int | None = None
     last_bad = False  # the last record was already reported: no second error for its tail
     try:
         for rec in it:
-            last = rec.stream_pos
-            last_bad = False
-            rtype = _TYPE_NAMES.get(int(rec.record_type), "unknown")
-            if types is not None and rtype not in types:
-                continue
-            headers = rec.headers
+            last = pos = rec.stream_pos
             block = rec.reader.read()
             want = rec.content_length
             if len(block) < want:
-                yield ReadError(last, f"truncated record {headers.get('WARC-Record-ID')}: {len(block)} of {want} bytes")
+                yield ReadError(pos, f"truncated record {rec.record_id}: {len(block)} of {want} bytes")
                 last_bad = True
                 continue
             last_bad = False
+            rtype = _TYPE_NAMES.get(int(rec.record_type), "unknown")
+            h = rec.headers
+            # The WARC Content-Type only matters for non-HTTP records (HTTP ones carry their own).
+            ctype = None if (rtype == "response" and block.startswith(b"HTTP/")) else h.get("Content-Type")
             yield Record(
-                last,
+                pos,
                 rtype,
-                _norm_uri(headers.get("WARC-Target-URI")),
-                headers.get("WARC-Record-ID"),
-                headers.get("Content-Type"),
-                headers.get("WARC-Payload-Digest"),
+                _norm_uri(h.get("WARC-Target-URI")),
+                rec.record_id,
+                ctype,
+                h.get("WARC-Payload-Digest") if digests else None,
                 block,
             )
     except OSError as exc:
-        # FastWARC gives no position: the damage starts where the last good record ends.
-        at = tail.record_end(path, gz, last) if last is not None else 0
+        # FastWARC gives no position: walk on from the last good record to find the damage.
+        problem = tail.first_problem(path, gz, last)
+        at = problem[0] if problem else (last or 0)
         yield ReadError(at, f"cannot parse record: {exc}")
         return
-    problem = None if last_bad else tail.tail_problem(path, gz, last)
+    problem = None if last_bad else tail.first_problem(path, gz, last)
     if problem is not None:
         yield ReadError(*problem)
 

@@ -1,8 +1,8 @@
-"""Where a WARC record ends, and whether anything unread follows the last record.
+"""Find the first damaged spot of a WARC file from a known-good record onwards.
 
-Used only off the hot path: after FastWARC stops (to name the byte offset of the damage) and once
-per file (to catch a truncated last gzip member or trailing garbage, which FastWARC skips silently).
-Works on one record: reads its header, its Content-Length and, for .gz files, its gzip member.
+Used only off the hot path: once per file from the last record FastWARC returned (FastWARC skips a
+truncated last gzip member or trailing garbage silently), and after FastWARC stops with an error
+(it gives no position). Walks records by their Content-Length, gzip member by gzip member for .gz.
 """
 
 from __future__ import annotations
@@ -15,79 +15,109 @@ _CL = re.compile(rb"(?im)^content-length:[ \t]*(\d+)[ \t]*\r?$")
 _MAX_HEADER = 1 << 16
 _CHUNK = 1 << 20
 
+Problem = tuple[int, str]
 
-def _member(path: str, start: int) -> tuple[bytes, int, bool]:
+
+def _member(fh, start: int) -> tuple[bytes, int, bool]:
     """Decompress the gzip member at `start`: (data, offset right after it, member complete)."""
     d = zlib.decompressobj(31)
     out = []
     pos = start
-    with open(path, "rb") as fh:
-        fh.seek(start)
-        while not d.eof:
-            chunk = fh.read(_CHUNK)
-            if not chunk:
-                return b"".join(out), pos, False
-            try:
-                out.append(d.decompress(chunk))
-            except zlib.error:
-                return b"".join(out), pos, False
-            pos += len(chunk)
-        pos -= len(d.unused_data)
-    return b"".join(out), pos, True
+    fh.seek(start)
+    while not d.eof:
+        chunk = fh.read(_CHUNK)
+        if not chunk:
+            return b"".join(out), pos, False
+        try:
+            out.append(d.decompress(chunk))
+        except zlib.error:
+            return b"".join(out), pos, False
+        pos += len(chunk)
+    return b"".join(out), pos - len(d.unused_data), True
 
 
-def _plain_end(path: str, start: int) -> tuple[int, bool]:
-    """(end offset of the uncompressed record at `start` incl. its CRLFCRLF, header parsed)."""
-    with open(path, "rb") as fh:
-        fh.seek(start)
-        head = fh.read(_MAX_HEADER)
-    end = head.find(b"\r\n\r\n")
-    if end < 0:
-        return start, False
-    m = _CL.search(head, 0, end + 2)
-    if not m:
-        return start, False
-    return start + end + 4 + int(m.group(1)) + 4, True
-
-
-def record_end(path: str, gz: bool, start: int) -> int:
-    """Offset of the first byte after the record that starts at `start`."""
-    if gz:
-        _, after, _ = _member(path, start)
-        return after
-    end, ok = _plain_end(path, start)
-    return end if ok else start
-
-
-def tail_problem(path: str, gz: bool, last: int | None) -> tuple[int, str] | None:
-    """(offset, message) if bytes after the last record `last` (None: no record) were not read."""
-    size = os.path.getsize(path)
-    start = 0 if last is None else last
-    if gz:
-        pos = start
-        first = last is not None
-        while pos < size:
-            data, after, complete = _member(path, pos)
-            if not complete:
-                return pos, "truncated or corrupt gzip member"
-            if first:
-                first = False  # the last record FastWARC returned: it is fine
-            elif data.strip():
-                return pos, "unreadable data after the last record"
-            pos = after
+def _header(buf: bytes) -> tuple[int, int] | None:
+    """(header length incl. blank line, Content-Length) of the WARC record starting `buf`."""
+    if not buf.startswith(b"WARC/"):
         return None
-    if last is None:
-        with open(path, "rb") as fh:
-            rest = fh.read(_MAX_HEADER)
-        return (0, "no WARC record could be read") if rest.strip() else None
-    end, ok = _plain_end(path, start)
-    if not ok:
-        return start, "cannot parse the last record's header"
-    if end - 2 > size:
-        return start, "truncated record: file ends inside it"
+    end = buf.find(b"\r\n\r\n")
+    if end < 0:
+        return None
+    m = _CL.search(buf, 0, end + 2)
+    if not m:
+        return None
+    return end + 4, int(m.group(1))
+
+
+def _consume(buf: bytes) -> tuple[int, str | None]:
+    """Bytes of `buf` made of whole records; message if what follows is not a WARC record."""
+    pos = 0
+    n = len(buf)
+    while True:
+        while pos < n and buf[pos] in b"\r\n":
+            pos += 1
+        if pos >= n:
+            return pos, None
+        head = _header(buf[pos : pos + _MAX_HEADER])
+        if head is None:
+            if b"\r\n\r\n" not in buf[pos : pos + _MAX_HEADER] and buf.startswith(b"WARC/"[: n - pos], pos):
+                return pos, None  # a header cut by a member boundary: wait for more data
+            return pos, "unreadable data (not a WARC record)"
+        end = pos + head[0] + head[1]
+        if end > n:
+            return pos, None  # record continues in the next gzip member
+        pos = end
+
+
+def _walk_gz(path: str, start: int) -> Problem | None:
+    size = os.path.getsize(path)
+    pos = start
+    pending = b""  # decompressed bytes of a record that spans gzip members (warcio calls these "wrong chunks")
+    pending_at = start
     with open(path, "rb") as fh:
-        fh.seek(min(end, size))
-        rest = fh.read(_MAX_HEADER)
-    if rest.strip():
-        return end, "unreadable data after the last record"
+        fh.seek(pos)
+        if fh.read(2) != b"\x1f\x8b":
+            # Not a member boundary (records sharing one gzip member): nothing to check from here.
+            return None
+        while pos < size:
+            data, after, complete = _member(fh, pos)
+            if not complete:
+                return (pending_at if pending else pos), "truncated or corrupt gzip member"
+            if not pending:
+                pending_at = pos
+            buf = pending + data
+            used, problem = _consume(buf)
+            if problem:
+                return pending_at if used == 0 else pos, problem
+            pending = buf[used:]
+            pos = after
+    if pending.strip():
+        return pending_at, "truncated record"
     return None
+
+
+def _walk_plain(path: str, start: int) -> Problem | None:
+    size = os.path.getsize(path)
+    pos = start
+    with open(path, "rb") as fh:
+        while True:
+            fh.seek(pos)
+            buf = fh.read(_MAX_HEADER)
+            stripped = buf.lstrip(b"\r\n")
+            pos += len(buf) - len(stripped)
+            if not stripped:
+                return None
+            head = _header(stripped)
+            if head is None:
+                return pos, "no WARC record here (is the previous record's Content-Length wrong?)"
+            end = pos + head[0] + head[1]
+            if end > size:
+                return pos, "truncated record: the file ends inside it"
+            # Separator CR/LFs are skipped leniently at the top of the loop, as warcio does.
+            pos = end
+
+
+def first_problem(path: str, gz: bool, start: int | None) -> Problem | None:
+    """(offset, message) of the first damage at or after the record at `start` (None: file start)."""
+    start = 0 if start is None else start
+    return _walk_gz(path, start) if gz else _walk_plain(path, start)
