@@ -212,3 +212,34 @@ def test_cli_runner_missing_path(tmp_path, cli):
     result = cli(str(tmp_path / "nope.md"))
     assert result.exit_code == 2
     assert result.stderr == f"claimwatch: error: {tmp_path / 'nope.md'}: no such file\n"
+
+
+# --- web archives (delegated to claimwatch.scan.file_findings) ----------------------------------
+
+def write_warc(path: Path, body: bytes, content_type: str) -> None:
+    import io
+
+    from warcio.statusandheaders import StatusAndHeaders
+    from warcio.warcwriter import WARCWriter
+
+    with open(path, "wb") as f:
+        writer = WARCWriter(f, gzip=path.name.endswith(".gz"))
+        headers = StatusAndHeaders("200 OK", [("Content-Type", content_type), ("Content-Length", str(len(body)))],
+                                   protocol="HTTP/1.1")
+        writer.write_record(writer.create_warc_record(
+            "https://vendor.example/product", "response", payload=io.BytesIO(body), http_headers=headers))
+
+
+@pytest.mark.parametrize("name", ["capture.warc", "capture.warc.gz"])
+def test_web_archive_findings_name_the_record(tmp_path, name):
+    path = tmp_path / name
+    write_warc(path, f"<html><body><p>{ZH_SIMPLIFIED}</p></body></html>".encode("gbk"), "text/html; charset=gbk")
+    other = tmp_path / "note.txt"
+    other.write_text(EN_CLAIM, encoding="utf-8")
+    proc = run("--format", "jsonl", str(path), str(other))
+    assert proc.returncode == 0, proc.stderr
+    records = jsonl(proc.stdout)
+    from_warc = [r for r in records if r["document"] == "https://vendor.example/product"]
+    assert from_warc and all(r["record_id"].startswith("<urn:uuid:") for r in from_warc)
+    assert "ethnicity" in {r["category"] for r in from_warc}
+    assert any(r["document"] == str(other) for r in records)

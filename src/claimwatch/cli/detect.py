@@ -92,7 +92,10 @@ def _archive(path: str) -> tuple[list[dict], list[str]]:
         from claimwatch.scan import file_findings
     except ImportError as exc:
         raise BadInput(f"web archives need claimwatch.scan, which is not available ({exc})") from None
-    return file_findings(path)
+    try:
+        return file_findings(path)
+    except Exception as exc:  # file_findings promises not to raise; one bad archive must not stop the rest
+        raise BadInput(f"cannot scan web archive: {type(exc).__name__}: {exc}") from None
 
 
 def _read(path: str, limit: int) -> bytes:
