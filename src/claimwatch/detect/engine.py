@@ -7,7 +7,7 @@ import bisect
 from claimwatch.detect.finding import Finding
 from claimwatch.detect.matcher import TERM, Hit, scan_text
 from claimwatch.detect.rules import build_context, decide
-from claimwatch.detect.units import trim, unit_bounds
+from claimwatch.detect.units import header_spans, trim, unit_bounds
 from claimwatch.lexicon import load_lexicon
 
 
@@ -42,6 +42,7 @@ def detect(text: str) -> list[Finding]:
             units[-1] = (units[-1][0], max(b, units[-1][1]))
         else:
             units.append((a, b))
+    hit_starts = [h.start for h in hits]
     starts = [u[0] for u in units]
     per_unit: list[list[Hit]] = [[] for _ in units]
     for h in hits:
@@ -52,7 +53,14 @@ def detect(text: str) -> list[Finding]:
     lex = load_lexicon()
     findings: list[Finding] = []
     for (a, b), uh in zip(units, per_unit):
-        ctx = build_context(norm[a:b], a, uh)
+        header: list[Hit] = []
+        for hs, he in header_spans(norm, a):
+            i = bisect.bisect_left(hit_starts, hs)
+            while i < len(hits) and hits[i].start < he:
+                if hits[i].end <= he:
+                    header.append(hits[i])
+                i += 1
+        ctx = build_context(norm[a:b], a, uh, header)
         for cat_id, terms in ctx.terms.items():
             res = decide(cat_id, lex.categories[cat_id].mode, ctx)
             if res is None:

@@ -27,6 +27,8 @@ class UnitContext:
     norm: str  # normalised text of the unit
     cues: dict[str, list[Hit]] = field(default_factory=dict)
     terms: dict[str, list[Hit]] = field(default_factory=dict)
+    header_terms: dict[str, list[Hit]] = field(default_factory=dict)  # from lead-ins / parent lines
+    coded: dict[str, int] = field(default_factory=dict)  # terms written as coded values "2-维吾尔族"
     values: dict[str, set[str]] = field(default_factory=dict)
     negatives: set[str] = field(default_factory=set)  # categories with a topic negative
     hard_negatives: set[str] = field(default_factory=set)
@@ -38,19 +40,30 @@ class UnitContext:
         return {h.entry.text for h in self.cues.get(group, ())}
 
 
-def build_context(norm_unit: str, offset: int, hits: list[Hit]) -> UnitContext:
-    """Group the hits of one unit; drop terms and cues that fall inside a mask phrase."""
+_CODE_BEFORE = re.compile(r"(?:^|[\s,;，；(（/|])\d{1,3}\s*[-=:：.、)）]\s*$")
+
+
+def build_context(norm_unit: str, offset: int, hits: list[Hit], header_hits: list[Hit] = ()) -> UnitContext:
+    """Group the hits of one unit (and of its header spans); drop terms and cues inside a mask phrase."""
     ctx = UnitContext(norm_unit)
-    masks = [(h.start, h.end, h.entry.group) for h in hits if h.entry.kind == MASK]
+    masks = [(h.start, h.end, h.entry.group) for h in (*hits, *header_hits) if h.entry.kind == MASK]
 
     def masked(h: Hit, only: str | None) -> bool:
         return any(s <= h.start and h.end <= e and (only is None or g == only) for s, e, g in masks)
 
-    for h in hits:
+    for h in header_hits:
+        if h.entry.kind == TERM:
+            if not masked(h, h.entry.group):
+                ctx.header_terms.setdefault(h.entry.group, []).append(h)
+    for h in (*hits, *header_hits):
         k = h.entry.kind
         if k == TERM:
+            if h in header_hits:
+                continue
             if not masked(h, h.entry.group):
                 ctx.terms.setdefault(h.entry.group, []).append(h)
+                if _CODE_BEFORE.search(norm_unit, 0, h.start - offset):
+                    ctx.coded[h.entry.group] = ctx.coded.get(h.entry.group, 0) + 1
         elif k == CUE:
             if not masked(h, None):
                 ctx.cues.setdefault(h.entry.group, []).append(h)
@@ -74,8 +87,10 @@ def _denied(ctx: UnitContext, category: str) -> bool:
     return any(0 <= t - d.end <= DENIAL_REACH for d in denials for t in targets)
 
 
-def _code_kind(ctx: UnitContext, distinct: int) -> str | None:
+def _code_kind(ctx: UnitContext, cat: str, distinct: int) -> str | None:
     n = ctx.norm
+    if ctx.coded.get(cat, 0) >= 2:
+        return "coded-values"
     if _ENUM_LINE.search(n) or (_COMMENT.search(n)) or ctx.has("code"):
         return "enum-comment"
     if _FIELD.search(n) or (distinct >= 2 and _PLAIN_FIELD.search(n)):
@@ -85,11 +100,11 @@ def _code_kind(ctx: UnitContext, distinct: int) -> str | None:
 
 def _attribute(cat: str, ctx: UnitContext, terms: list[Hit]) -> tuple[str, float] | None:
     strong = any(h.entry.strong for h in terms)
-    distinct = len({h.entry.term_index for h in terms})
+    distinct = len({h.entry.term_index for h in (*terms, *ctx.header_terms.get(cat, ()))})
     valuelist = distinct >= 2 or len(ctx.values.get(cat, ())) >= 2
     cs, cw = ctx.has("capability_strong"), ctx.has("capability_weak")
     subj = ctx.has("subject")
-    code = _code_kind(ctx, distinct)
+    code = _code_kind(ctx, cat, distinct)
     bonus = 0.05 * ctx.has("biometric") + 0.04 * valuelist
     if strong:
         if code:

@@ -44,3 +44,52 @@ def trim(text: str, a: int, b: int) -> tuple[int, int]:
     while b > a and text[b - 1].isspace():
         b -= 1
     return a, b
+
+
+_HARD_BOUNDARY = re.compile(r"[\n\r。！？!?\u2028\u2029]")
+_COLON = re.compile(r"[:：]")
+MAX_HEADER_LINES = 40
+MAX_PARENTS = 3
+
+
+def _indent(line: str) -> int:
+    return len(line) - len(line.lstrip(" \t"))
+
+
+def header_spans(norm: str, a: int) -> list[tuple[int, int]]:
+    """Spans whose cues describe the unit starting at `a` without being part of it.
+
+    - the lead-in of a list split by semicolons: "告警类别：01 涉恐；02 邪教人员" -> "告警类别："
+    - the parent lines of an indented block (pretty-printed JSON, enums, nested lists), and a line
+      ending with a colon or an opening brace that introduces the unit's line.
+    """
+    spans: list[tuple[int, int]] = []
+    lo = max(0, a - MAX_SIDE)
+    hard = lo
+    for m in _HARD_BOUNDARY.finditer(norm, lo, a):
+        hard = m.end()
+    if hard < a:
+        c = _COLON.search(norm, hard, a)
+        if c:
+            spans.append((hard, c.end()))
+    line_start = norm.rfind("\n", 0, a) + 1
+    if norm[line_start:a].strip():
+        return spans  # the unit does not start a line: no block structure to climb
+    indent = a - line_start
+    pos = line_start - 1  # the "\n" ending the previous line
+    seen = 0
+    while pos > 0 and seen < MAX_HEADER_LINES and len(spans) < MAX_PARENTS + 1 and a - pos < 4000:
+        prev_start = norm.rfind("\n", 0, pos) + 1
+        line = norm[prev_start:pos]
+        seen += 1
+        pos = prev_start - 1
+        if not line.strip():
+            continue
+        ind = _indent(line)
+        stripped = line.rstrip()
+        if ind < indent or (ind == indent and seen == 1 and stripped.endswith((":", "：", "{", "["))):
+            spans.append((prev_start + ind, prev_start + len(stripped)))
+            indent = ind
+            if ind == 0:
+                break
+    return spans
