@@ -32,8 +32,8 @@ CLAIMS = [
             "and Han pedestrians separately, with an alert when a Uyghur person is detected.", True),
     Passage("en", "Our ClassPulse module uses emotion recognition to monitor students in the classroom "
             "and reports which pupils look angry, bored or anxious during each lesson.", True),
-    Passage("en", "CivicLedger assigns each resident a social credit score from their daily behaviour; "
-            "residents with a low score are automatically blacklisted from loans and train tickets.", True),
+    Passage("en", "The CivicLedger platform assigns each citizen a social score based on their behaviour, "
+            "and people with low scores are blacklisted from public services.", True),
     Passage("en", "With live facial recognition, the StationWatch system performs real-time remote "
             "biometric identification of passers-by in public squares against a watchlist.", True),
     Passage("zh-Hans", "本平台支持少数民族识别功能，可实时识别维吾尔族人员，并在发现后自动向值班民警推送报警。", True),
