@@ -328,3 +328,42 @@ def test_digest_header_encodings():
     assert hex_from_warc_digest("sha256:" + base64.b32encode(h.digest()).decode()) == h.hexdigest()
     assert hex_from_warc_digest("sha256:" + h.hexdigest()) == h.hexdigest()
     assert hex_from_warc_digest("sha1:" + h.hexdigest()) is None
+
+
+def test_non_ascii_url_round_trip(srv, archive):
+    page = "<p>停車場車位偵測 示範頁面</p>".encode("big5")
+    srv.route("/%E7%94%A2%E5%93%81", body=page, headers={"Content-Type": "text/html; charset=Big5"})
+    cap = archive.write(fetch(srv.url("/產品")))
+    assert cap.url == srv.url("/產品") and cap.final_url == srv.url("/產品") and cap.payload == page
+    assert cap.response.target_uri == srv.url("/%E7%94%A2%E5%93%81")  # a URI, as sent
+    assert list(archive.iter_captures()) == [cap] and archive.verify().ok
+
+
+def test_dropped_connection_is_a_failed_capture_with_partial_evidence(srv, archive):
+    srv.route("/short", body=b"only ten b", headers={"Content-Length": "1000", "Connection": "close"})
+    cap = archive.write(fetch(srv.url("/short"), timeout=3))
+    assert cap.error and cap.status == 200 and cap.truncated
+    rec = next(r for r in _records(archive.warc_files()[0]) if r.record_id == cap.response.record_id)
+    assert rec.get("WARC-Truncated") == "disconnect"
+    assert list(archive.iter_captures()) == [cap]
+
+
+def test_empty_home(tmp_path):
+    a = Archive(tmp_path / "nothing-here")
+    assert list(a.iter_captures()) == []
+    report = a.verify()
+    assert report.ok and report.ledger_entries == 0 and report.warc_files == 0
+    assert not (tmp_path / "nothing-here").exists()  # reading creates nothing
+
+
+def test_decompression_bomb_is_capped(srv, archive, monkeypatch):
+    from claimwatch.archive import payload as payload_mod
+
+    monkeypatch.setattr(payload_mod, "MAX_DECODED_BYTES", 2**20)
+    zeros = b"\0" * (8 * 2**20)
+    srv.route("/bomb-br", body=zeros, br=True, headers={"Content-Type": "text/plain"})
+    srv.route("/bomb-gz", body=zeros, gzip=True, headers={"Content-Type": "text/plain"})
+    for path in ("/bomb-br", "/bomb-gz"):
+        cap = archive.write(fetch(srv.url(path), probe=False))
+        assert cap.payload == b"\0" * 2**20
+    assert archive.verify().ok

@@ -174,3 +174,27 @@ def test_redirect_to_unsupported_scheme(srv):
     ex = fetch(srv.url("/m"))
     assert [h.status for h in ex.hops] == [302]
     assert ex.error.startswith("redirect to unsupported URL")
+
+
+def test_chinese_url_and_gbk_page(srv):
+    page = "<html><meta charset=gbk><p>智能客流统计平台。</p></html>".encode("gbk")
+    srv.route("/%E4%BA%A7%E5%93%81/%E5%AE%A2%E6%B5%81", body=page,
+              headers={"Content-Type": "text/html; charset=GBK"})
+    ex = fetch(srv.url("/产品/客流?lang=中文"))
+    assert ex.error is None and ex.hops[0].status == 200 and ex.hops[0].body == page
+    assert ex.hops[0].url == srv.url("/产品/客流?lang=中文")  # as requested
+    assert srv.requests[0][1] == "/%E4%BA%A7%E5%93%81/%E5%AE%A2%E6%B5%81?lang=%E4%B8%AD%E6%96%87"
+
+
+def test_connection_dropped_mid_body(srv):
+    srv.route("/short", body=b"only ten b", headers={"Content-Length": "1000", "Connection": "close"})
+    ex = fetch(srv.url("/short"), timeout=3)
+    assert ex.error and "\n" not in ex.error
+    assert [h.status for h in ex.hops] == [200] and ex.hops[0].body_truncated
+
+
+def test_bad_limits_rejected():
+    with pytest.raises(FetchInputError):
+        fetch("http://127.0.0.1/", max_bytes=0)
+    with pytest.raises(FetchInputError):
+        fetch("http://127.0.0.1/", timeout=0)

@@ -167,6 +167,7 @@ class Archive:
         written: list[tuple[Record, dict]] = []  # (record as stored, ledger record)
         try:
             def put(rtype, rid, target, ctype, block, payload, extra=()):
+                target = _uri(target)
                 w = write_record(fh, record_type=rtype, record_id=rid, date=captured_at,
                                  target_uri=target, content_type=ctype, block=block,
                                  payload=payload, extra_headers=list(extra))
@@ -386,6 +387,18 @@ def _truncation(hop: Hop, error: str | None) -> str | None:
     if error is None:
         return "length"
     return "time" if error.startswith("timeout") else "disconnect"
+
+
+def _uri(url: str | None) -> str | None:
+    """WARC-Target-URI is a URI: percent-encode non-ASCII paths and punycode hosts, as sent."""
+    if url is None or url.isascii():
+        return url
+    import httpx
+
+    try:
+        return str(httpx.URL(url))
+    except (httpx.InvalidURL, ValueError):
+        return url
 
 
 def _request_head(hop: Hop) -> bytes:

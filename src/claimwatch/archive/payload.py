@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import zlib
 
-MAX_DECODED_BYTES = 200 * 2**20  # guard against decompression bombs in stored responses
+# Decoded content is cut here: a small compressed body must not expand into gigabytes in memory
+# (decompression bomb). The stored bytes are never affected, only the derived payload.
+MAX_DECODED_BYTES = 100 * 2**20
 
 
 def split_http(block: bytes) -> tuple[bytes, bytes]:
@@ -82,7 +84,12 @@ def _inflate(data: bytes) -> bytes:
 def _unbrotli(data: bytes) -> bytes:
     import brotli
 
-    return brotli.Decompressor().process(data)
+    d = brotli.Decompressor()
+    try:
+        out = d.process(data, output_buffer_limit=MAX_DECODED_BYTES)
+    except TypeError:  # brotli < 1.2 has no output limit
+        out = d.process(data)
+    return out[:MAX_DECODED_BYTES]
 
 
 _DECODERS = {"gzip": _gunzip, "x-gzip": _gunzip, "deflate": _inflate, "br": _unbrotli}

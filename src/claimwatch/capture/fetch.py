@@ -210,6 +210,8 @@ def fetch(url: str, *, vendor: str | None = None, timeout: float = 20.0,
     (`Hop.body_truncated`). Invalid URLs raise FetchInputError; everything else is in the Exchange.
     """
     validate_url(url)
+    if not (timeout > 0 and max_bytes > 0 and max_redirects >= 0):
+        raise FetchInputError("timeout and max_bytes must be positive, max_redirects not negative")
     started = datetime.now(timezone.utc)
     deadline = time.monotonic() + (total_timeout if total_timeout is not None else 3 * timeout)
     headers = _request_headers(user_agent)
