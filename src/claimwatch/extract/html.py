@@ -27,6 +27,13 @@ _VOID = frozenset("area base br col embed hr img input link meta param source tr
 _IMPLIED = frozenset("p li dt dd option optgroup rb rp rt rtc td th tr tbody thead tfoot colgroup caption "
                      "html head body".split())
 _TOKEN_RE = re.compile(r"<(?:(!--)|(/?)([A-Za-z][A-Za-z0-9-]*)[^>]*>)")
+# For the quick depth estimate: comments and raw-text elements are consumed whole (to the end of
+# the document if unclosed, so the scan stays linear); group 1 is a tag name with its "/".
+_QUICK_RE = re.compile(
+    r"<!--.*?(?:-->|\Z)|<(?:script|style|textarea|title|xmp|noscript|iframe|noembed|noframes)\b.*?"
+    r"(?:</(?:script|style|textarea|title|xmp|noscript|iframe|noembed|noframes)\s*>|\Z)|<(/?[A-Za-z][A-Za-z0-9-]*)",
+    re.IGNORECASE | re.DOTALL,
+)
 _RAWTEXT = frozenset("script style textarea title xmp noscript iframe noembed noframes plaintext".split())
 
 
@@ -44,9 +51,11 @@ def html_text(markup: str, max_depth: int) -> tuple[str, str | None, list[str]]:
     root = tree.body or tree.root
     if root is None:
         return "", title or None, notes
-    for node in root.css(",".join(DROP)):
+    # Matches come in document order, ancestors first; going backwards removes or replaces a nested
+    # match before its ancestor, so no node is touched after its subtree was freed.
+    for node in reversed(root.css(",".join(DROP))):
         node.decompose()
-    for node in root.css("pre,textarea,plaintext,listing,xmp"):
+    for node in reversed(root.css("pre,textarea,plaintext,listing,xmp")):
         # Preformatted text keeps its own line breaks.
         node.replace_with(_MARK + node.text(deep=True).replace("\n", _MARK) + _MARK)
     for node in root.css("br"):
@@ -54,8 +63,8 @@ def html_text(markup: str, max_depth: int) -> tuple[str, str | None, list[str]]:
     for node in root.css(",".join(BLOCKS)):
         node.insert_before(_MARK)
         node.insert_after(_MARK)
-    raw = root.text(deep=True)
-    lines = (_collapse(part) for part in raw.split(_MARK))
+    raw = _SPACE_RE.sub(" ", root.text(deep=True))
+    lines = (part.strip() for part in raw.split(_MARK))
     return "\n".join(line for line in lines if line), title or None, notes
 
 
@@ -69,7 +78,7 @@ def _cap_depth(markup: str, max_depth: int) -> str | None:
     The HTML tree builder checks the stack of open elements for each block start tag, so 100,000
     nested <div>s cost minutes; browsers cap depth for the same reason. This pass is an estimate
     (it does not run the full tree-building rules) and only runs on documents with many tags."""
-    if markup.count("<") <= max_depth:
+    if markup.count("<") <= max_depth or _quick_depth(markup) <= max_depth:
         return None
     out: list[str] = []
     copied = depth = 0  # copied: markup[:copied] is already in out
@@ -107,3 +116,20 @@ def _cap_depth(markup: str, max_depth: int) -> str | None:
         return None
     out.append(markup[copied:])
     return "".join(out)
+
+
+def _quick_depth(markup: str) -> int:
+    """Deepest nesting of explicitly closed elements (one C-speed regex pass)."""
+    depth = peak = 0
+    flat = _VOID | _IMPLIED
+    for tag in _QUICK_RE.findall(markup):
+        if not tag:
+            continue  # a comment or a raw-text element
+        if tag[0] == "/":
+            if depth and tag[1:].lower() not in flat:
+                depth -= 1
+        elif tag.lower() not in flat:
+            depth += 1
+            if depth > peak:
+                peak = depth
+    return peak
