@@ -198,3 +198,23 @@ def test_bad_limits_rejected():
         fetch("http://127.0.0.1/", max_bytes=0)
     with pytest.raises(FetchInputError):
         fetch("http://127.0.0.1/", timeout=0)
+
+
+def test_serve_version_switches_whole_sites(srv, tmp_path):
+    v1, v2 = tmp_path / "v1", tmp_path / "v2"
+    (v1 / "products").mkdir(parents=True)
+    (v1 / "index.html").write_text("<p>home v1</p>", "utf-8")
+    (v1 / "products" / "index.html").write_text("<p>产品 v1</p>", "utf-8")
+    v2.mkdir()
+    (v2 / "index.html").write_text("<p>home v2</p>", "utf-8")
+    (v2 / "_routes.json").write_text(
+        '{"/products/": {"status": 301, "redirect": "/"}, "/gone": {"status": 410, "body": "gone"}}', "utf-8")
+    srv.serve_version(v1)
+    ex = fetch(srv.url("/products/"), probe=False)
+    assert ex.hops[-1].body == "<p>产品 v1</p>".encode()
+    assert _h(ex.hops[-1].response_headers, "content-type") == "text/html; charset=utf-8"
+    srv.serve_version(v2)
+    ex = fetch(srv.url("/products/"), probe=False)
+    assert [h.status for h in ex.hops] == [301, 200] and ex.hops[-1].body == b"<p>home v2</p>"
+    assert fetch(srv.url("/gone"), probe=False).hops[0].status == 410
+    assert fetch(srv.url("/products/index.html"), probe=False).hops[0].status == 404
