@@ -392,3 +392,27 @@ def test_only_extract_error_escapes(tmp_path):
 def test_limits_validate():
     with pytest.raises(ValueError):
         Limits(max_pdf_pages=0)
+
+
+def test_utf8_page_with_a_stale_gb2312_meta(tmp_path):
+    # Converted to UTF-8 but still declaring gb2312: GBK-decoding these bytes gives no errors, only nonsense.
+    data = HTML_TEMPLATE.format(meta='<meta http-equiv="Content-Type" content="text/html; charset=gb2312">',
+                                title="t", body="维族").encode("utf-8")
+    doc = roundtrip(tmp_path, "a.html", data)
+    assert doc.text == "维族" and doc.charset == "utf-8"
+    assert doc.notes == ["charset 'gb2312' from <meta> does not fit the bytes; decoded as utf-8"]
+
+
+def test_nested_dropped_and_preformatted_elements(tmp_path):
+    page = "<svg><script>s()</script><style>x{}</style></svg><pre>a<pre>b\nc</pre>d</pre><p>after</p>" * 3
+    doc = roundtrip(tmp_path, "a.html", page.encode())
+    assert doc.text.splitlines() == ["a", "b", "c", "d", "after"] * 3
+
+
+@pytest.mark.parametrize("ctype,kind", [
+    ("application/json; charset=utf-8", "json"), ("application/vnd.api+json", "json"),
+    ("text/plain", "text"), ("text/x-c", "code"), ("application/xhtml+xml", "html"),
+])
+def test_content_type_decides_the_kind(ctype, kind):
+    doc = extract(b'{"emotion": "angry"}', content_type=ctype)
+    assert doc.kind == kind and "angry" in doc.text

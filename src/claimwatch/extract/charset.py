@@ -112,6 +112,11 @@ def decode(data: bytes, *, declared: str | None = None, html: bool = False, cut:
         if source == "<meta>" and codec.startswith(("utf-16", "utf-32")):
             codec = "utf-8"  # a <meta> readable as ASCII cannot be UTF-16 (HTML standard)
         chosen, errors = _best_of_family(data, codec)
+        if not codec.startswith("utf-") and _utf8_evident(data):
+            # Sites converted to UTF-8 keep their old gb2312 <meta>; GBK-decoding UTF-8 often
+            # "succeeds" without errors and yields nonsense. Valid multibyte UTF-8 is no accident.
+            notes.append(f"charset {label!r} from {source} does not fit the bytes; decoded as utf-8")
+            return Decoded(_decode_all(data, "utf-8", cut), "utf-8", notes)
         if codec in _WEAK or errors:
             detected = _detect(data)
             if detected and _convincing(detected, codec, errors):
@@ -230,6 +235,15 @@ def _convincing(detected: tuple[str, int], declared_codec: str, declared_errors:
     if codec == declared_codec or errors:
         return False
     return True if declared_codec in _WEAK else declared_errors > 0
+
+
+def _utf8_evident(data: bytes) -> bool:
+    """Valid UTF-8 with at least two non-ASCII characters: legacy-encoded text practically never is."""
+    sample = data[:SAMPLE_BYTES]
+    if sample.isascii():
+        return False
+    text, errors = _sample(sample, "utf-8")
+    return errors == 0 and sum(1 for ch in text if ord(ch) >= 0x80) >= 2
 
 
 def _is_letterish(ch: str) -> bool:
