@@ -367,3 +367,12 @@ def test_decompression_bomb_is_capped(srv, archive, monkeypatch):
         cap = archive.write(fetch(srv.url(path), probe=False))
         assert cap.payload == b"\0" * 2**20
     assert archive.verify().ok
+
+
+def test_default_home_comes_from_settings(srv, tmp_path, monkeypatch):
+    monkeypatch.setenv("CLAIMWATCH_HOME", str(tmp_path / "envhome"))
+    a = Archive()
+    assert a.archive_dir == tmp_path / "envhome" / "archive"
+    a.write(fetch(srv.url("/page"), probe=False))
+    assert len(list((tmp_path / "envhome" / "archive").glob("claimwatch-*.warc.gz"))) == 1
+    assert len(list((tmp_path / "envhome" / "ledger").glob("ledger-*.jsonl"))) == 1
