@@ -416,3 +416,12 @@ def test_nested_dropped_and_preformatted_elements(tmp_path):
 def test_content_type_decides_the_kind(ctype, kind):
     doc = extract(b'{"emotion": "angry"}', content_type=ctype)
     assert doc.kind == kind and "angry" in doc.text
+
+
+@pytest.mark.parametrize("encoding,text", [("gbk", ZH_SIMPLIFIED), ("big5", ZH_TRADITIONAL)])
+def test_charset_judged_by_the_text_after_a_long_ascii_head(tmp_path, encoding, text):
+    # 300 KB of inline script before the first Chinese character, no declaration anywhere.
+    head = "<html><head><script>" + "var config = {a: 1, b: 'two'};\n" * 10_000 + "</script></head><body>"
+    data = head.encode() + f"<p>{text}</p></body></html>".encode(encoding)
+    doc = roundtrip(tmp_path, "a.html", data)
+    assert doc.text == text

@@ -133,7 +133,7 @@ def decode(data: bytes, *, declared: str | None = None, html: bool = False, cut:
     if not data:
         return Decoded("", None, notes)
     # Nothing decodes cleanly: take the least damaged reading.
-    best = min(("utf-8", "gb18030", "big5hkscs"), key=lambda c: _sample(data, c)[1])
+    best = min(("utf-8", "gb18030", "big5hkscs"), key=lambda c: _sample(_window(data), c)[1])
     notes.append(f"charset not recognised; decoded as {best} with replacement characters")
     return Decoded(_decode_all(data, best, cut), best, notes)
 
@@ -154,19 +154,31 @@ def utf16_guess(sample: bytes) -> str | None:
 
 def _detect(data: bytes) -> tuple[str, int] | None:
     """(codec, errors in the sample) for a confident detection, else None."""
-    if not data:
+    if data.isascii():
         return ("utf-8", 0)
-    sample = data[:SAMPLE_BYTES]
-    if sample.isascii():
-        return ("utf-8", 0) if data.isascii() or _sample(data, "utf-8")[1] == 0 else None
-    if _sample(data, "utf-8")[1] == 0:
+    window = _window(data)
+    if _sample(window, "utf-8")[1] == 0:
         return ("utf-8", 0)
-    best = _chinese(sample)
+    best = _chinese(window)
     if best:
         return best
-    if _western(sample):
+    if _western(window):
         return ("cp1252", 0)
-    return _normalizer(sample)
+    return _normalizer(window)
+
+
+def _window(data: bytes, codec: str = "utf-8") -> bytes:
+    """The bytes detection looks at: SAMPLE_BYTES from the first non-ASCII byte, so a page whose
+    first 256 KB are ASCII script or markup is still judged by its text. Codecs that are not
+    ASCII-compatible (UTF-16/32, stateful ones) are judged from the start."""
+    if codec.startswith(("utf-16", "utf-32", "utf-7", "utf_16", "utf_32", "utf_7", "hz", "iso2022")):
+        return data[:SAMPLE_BYTES]
+    m = _HIGH_RE.search(data)
+    start = m.start() if m else 0
+    return data[start:start + SAMPLE_BYTES]
+
+
+_HIGH_RE = re.compile(rb"[\x80-\xff]")
 
 
 def _chinese(sample: bytes) -> tuple[str, int] | None:
@@ -239,7 +251,7 @@ def _convincing(detected: tuple[str, int], declared_codec: str, declared_errors:
 
 def _utf8_evident(data: bytes) -> bool:
     """Valid UTF-8 with at least two non-ASCII characters: legacy-encoded text practically never is."""
-    sample = data[:SAMPLE_BYTES]
+    sample = _window(data)
     if sample.isascii():
         return False
     text, errors = _sample(sample, "utf-8")
@@ -253,7 +265,7 @@ def _is_letterish(ch: str) -> bool:
 
 def _best_of_family(data: bytes, codec: str) -> tuple[str, int]:
     candidates = _FAMILIES.get(codec, (codec,))
-    results = [(c, _sample(data, c)[1]) for c in candidates]
+    results = [(c, _sample(_window(data, c), c)[1]) for c in candidates]
     return min(results, key=lambda r: r[1])
 
 
