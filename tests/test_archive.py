@@ -105,9 +105,10 @@ def test_other_tools_read_and_verify_our_files(srv, archive):
     from fastwarc.warc import ArchiveIterator as FastIterator
 
     n = 0
-    for rec in FastIterator(open(path, "rb"), parse_http=False):
-        assert rec.verify_block_digest()
-        n += 1
+    with open(path, "rb") as fh:
+        for rec in FastIterator(fh, parse_http=False):
+            assert rec.verify_block_digest()
+            n += 1
     assert n == 6
 
 

@@ -234,7 +234,8 @@ def test_file_cut_inside_a_record(tmp_path):
     a.write(exchange(1))
     path = a.warc_files()[0]
     entries = path.read_bytes()
-    recs = list(iter_records(open(path, "rb")))
+    with open(path, "rb") as fh:
+        recs = list(iter_records(fh))
     cut = recs[-2].offset + recs[-2].length // 2
     path.write_bytes(entries[:cut])  # what a power cut during the write of record -2 leaves
     lines = ledger_file(tmp_path).read_bytes().split(b"\n")
