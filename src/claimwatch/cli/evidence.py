@@ -56,14 +56,19 @@ def _store():
         store.close()
 
 
+def _when(iso: str | None) -> str:
+    """Seconds are enough to read; JSONL keeps the full timestamp."""
+    return f"{iso[:19]}Z" if iso else ""
+
+
 def _event_text(e: dict, glosses: dict[str, str]) -> None:
-    what = e["category"] or ""
-    detail = ""
-    if e["claim_id"]:
-        gloss = glosses.get(e["claim_id"], "")
-        detail = f"“{_short(e['excerpt'])}”" + (f" ({gloss})" if gloss else "")
-        what = f"{what} {e['claim_id'][:10]}"
-    _line(e["at"], f"{e['event']:<16}", e["url"], what, detail, f"capture {e['capture']['id'][:12]}")
+    cid = e["capture"]["id"][:12]
+    if not e["claim_id"]:
+        _line(_when(e["at"]), f"{e['event']:<16}", f"{'':<19}", f"{'':<10}", e["url"], f"capture {cid}")
+        return
+    _line(_when(e["at"]), f"{e['event']:<16}", f"{e['category']:<19}", e["claim_id"][:10], e["url"], f"capture {cid}")
+    gloss = glosses.get(e["claim_id"], "")
+    _line(" " * 20, f"“{_short(e['excerpt'])}”" + (f"  ({gloss})" if gloss else ""))
 
 
 @app.command()
@@ -164,8 +169,9 @@ def claims(fmt: Format = FormatOption) -> None:
             continue
         _line(c["claim_id"][:10], f"{c['status']:<9}", f"{c['category']:<19}", c["url"])
         _line("          ", f"“{_short(c['excerpt'])}”")
-        _line("          ", f"gloss: {c['gloss']}", f"first seen {c['first_seen']}", f"last seen {c['last_seen']}",
-              f"removed {c['removed_at']}" if c["removed_at"] else "")
+        _line("          ", f"gloss: {c['gloss']}")
+        _line("          ", f"first seen {_when(c['first_seen'])}", f"last seen {_when(c['last_seen'])}",
+              f"removed {_when(c['removed_at'])}" if c["removed_at"] else "")
 
 
 @app.command()
@@ -186,7 +192,7 @@ def history(
             continue
         status = str(h["status"]) if h["status"] is not None else "ERR"
         final = f"-> {h['final_url']}" if h["final_url"] and h["final_url"] != h["url"] else ""
-        _line(h["at"], status, f"{h['outcome']:<13}", final, f"sha256:{h['sha256'] or '-'}")
+        _line(_when(h["at"]), status, f"{h['outcome']:<13}", final, f"sha256:{h['sha256'] or '-'}")
         _line("    ", f"{h['warc']} @{h['offset']}", h["record_id"] or "", f"capture {h['capture_id']}")
         if h["error"]:
             _line("    ", "error:", _short(h["error"], 200))
