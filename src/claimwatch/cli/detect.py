@@ -34,6 +34,7 @@ def detect(
     fmt: Format = FormatOption,
 ) -> None:
     """Find claims of prohibited analytics in documents (detection only; nothing is stored)."""
+    _utf8_stdout(fmt)
     try:
         bad = sum(0 if _one(path, fmt) else 1 for path in paths)
         sys.stdout.flush()
@@ -170,3 +171,14 @@ def _silence_stdout() -> None:
         os.dup2(devnull, sys.stdout.fileno())
     except OSError:
         pass
+
+
+def _utf8_stdout(fmt: Format) -> None:
+    """JSONL is UTF-8 whatever the locale; text on a non-UTF-8 terminal degrades instead of failing."""
+    try:
+        if fmt is Format.jsonl:
+            sys.stdout.reconfigure(encoding="utf-8")
+        else:
+            sys.stdout.reconfigure(errors="replace")
+    except (AttributeError, ValueError, OSError):
+        pass  # not a reconfigurable text stream (e.g. some test runners)
