@@ -52,11 +52,20 @@ def verify(archive) -> VerifyReport:
     report = VerifyReport()
     claimed = _check_ledger(archive.ledger_dir, report)
     seen: set[tuple[str, int]] = set()
+    unreadable: dict[str, int] = {}  # file -> offset where reading stopped
     for path in archive.warc_files():
         report.warc_files += 1
-        _check_warc(path, claimed, seen, report)
+        stop = _check_warc(path, claimed, seen, report)
+        if stop is not None:
+            unreadable[path.name] = stop
     for (name, offset), (where, lr, _) in sorted(claimed.items()):
-        if (name, offset) not in seen:
+        if (name, offset) in seen:
+            continue
+        if unreadable.get(name) == offset:
+            continue  # already reported where reading failed
+        if name in unreadable and offset > unreadable[name]:
+            report.fail(f"{where}: record {lr['record_id']} at archive/{name} offset {offset} not checked: the file is unreadable from offset {unreadable[name]}")
+        else:
             report.fail(f"{where}: record {lr['record_id']} at archive/{name} offset {offset} not found in the WARC files")
     return report
 
@@ -100,11 +109,13 @@ def _check_ledger(ledger_dir, report: VerifyReport) -> dict:
     return claimed
 
 
-def _check_warc(path, claimed: dict, seen: set, report: VerifyReport) -> None:
+def _check_warc(path, claimed: dict, seen: set, report: VerifyReport) -> int | None:
+    """Check one file; returns the offset where reading failed, if it did."""
     name = path.name
     ledgered_offsets = sorted(o for (n, o) in claimed if n == name)
     last_ledgered = ledgered_offsets[-1] if ledgered_offsets else -1
     tail_records = 0
+    stop = None
     with open(path, "rb") as fh:
         try:
             for rec in iter_records(fh, 0):
@@ -140,9 +151,11 @@ def _check_warc(path, claimed: dict, seen: set, report: VerifyReport) -> None:
                 report.fail(f"{place}: {exc}")
             else:
                 report.warnings.append(f"{place}: un-ledgered partial tail ignored ({exc})")
+            stop = exc.offset
     if tail_records:
         report.unledgered_records += tail_records
         report.warnings.append(f"archive/{name}: {tail_records} un-ledgered record(s) after the last ledgered record (left by an interrupted capture: a complete one is re-ledgered by the next write, an incomplete one is kept but never ledgered)")
+    return stop
 
 
 def _metadata_vs_entry(rec, entry: dict) -> list[str]:
