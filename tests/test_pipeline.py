@@ -165,3 +165,25 @@ def test_database_failure_after_archiving_keeps_the_evidence(tmp_path):
     assert result.captures == 1 and result.set_aside is not None and result.set_aside.exists()
     claims, events = dump(settings.database_url)
     assert [e["event"] for e in events] == ["claim_appeared"]
+
+
+def test_next_capture_indexes_what_a_failed_database_missed(tmp_path):
+    home = tmp_path / "home"
+    home.mkdir()
+    db = home / "claimwatch.db"
+    db.write_bytes(b"garbage, not SQLite" * 200)
+    settings = Settings(home=home, database_url=f"sqlite:///{db}")
+    with LoopbackServer() as srv:
+        version(srv, 1)
+        first = capture_url(srv.url(PRODUCT), settings=settings, timeout=5)
+        assert first.db_error
+        db.unlink()  # the operator removes the broken file instead of running reindex
+        version(srv, 3)
+        second = capture_url(srv.url(PRODUCT), settings=settings, timeout=5)
+    assert second.db_error is None
+    # The first capture was indexed before the second, so the removal is seen against it.
+    assert [e["event"] for e in second.events] == ["claim_removed"]
+    assert second.events[0]["previous_capture"]["id"] == first.archived.capture_id
+    live = dump(settings.database_url)
+    reindex(settings)
+    assert dump(settings.database_url) == live

@@ -128,3 +128,9 @@ def history(session: Session, url: str) -> list[Capture]:
 
 def capture_count(session: Session) -> int:
     return session.scalar(select(func.count()).select_from(Capture)) or 0
+
+
+def indexed_below(session: Session, ledger_index: int) -> int:
+    """How many indexed captures have a ledger index below `ledger_index`."""
+    q = select(func.count()).select_from(Capture).where(Capture.ledger_index < ledger_index)
+    return session.scalar(q) or 0

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from claimwatch.archive import Archive
 from claimwatch.config import Settings
+from claimwatch.store.lock import index_lock
 from claimwatch.store.db import StoreError, drop_everything, make_engine, open_store, sqlite_path
 from claimwatch.track.ingest import ingest_capture
 
@@ -73,6 +74,12 @@ def _fill(store, archive: Archive, progress: Callable[[int], None] | None) -> tu
 
 
 def reindex(settings: Settings, progress: Callable[[int], None] | None = None) -> ReindexResult:
+    """Rebuild; captures wait for it (they take the same lock), so nothing is indexed twice or lost."""
+    with index_lock(settings.home):
+        return _reindex(settings, progress)
+
+
+def _reindex(settings: Settings, progress: Callable[[int], None] | None) -> ReindexResult:
     archive = Archive(settings.home)
     path = sqlite_path(settings.database_url)
     if path is None:
