@@ -13,6 +13,7 @@ re-ledgered or skipped by the next write), or a torn ledger line (ignored, never
 from __future__ import annotations
 
 import fcntl
+import json
 import os
 import uuid
 from collections.abc import Callable, Iterator
@@ -24,7 +25,7 @@ from pathlib import Path
 from claimwatch import __version__
 from claimwatch.archive import ledger
 from claimwatch.archive.capture_meta import FORMAT, rebuild, ref_of, to_json, utc
-from claimwatch.archive.digests import digest_matches
+from claimwatch.archive.digests import digest_matches, sha256_hex
 from claimwatch.archive.errors import ArchiveError, os_error
 from claimwatch.archive.payload import frame_chunked, header
 from claimwatch.archive.types import ArchivedCapture, Exchange, Hop
@@ -61,8 +62,6 @@ def ledger_record(warc: str, w: Written, record_id: str, rtype: str) -> dict:
 
 
 def _ledger_record_of(warc: str, rec: Record) -> dict:
-    from claimwatch.archive.digests import sha256_hex
-
     return {"warc": warc, "offset": rec.offset, "length": rec.length, "record_id": rec.record_id,
             "type": rec.record_type, "block_sha256": sha256_hex(rec.block),
             "stored_sha256": rec.stored_sha256}
@@ -370,8 +369,6 @@ def _entries(ledger_dir: Path):
 
 
 def _capture_meta(rec: Record) -> dict | None:
-    import json
-
     if not (rec.get("Content-Type") or "").startswith("application/json"):
         return None
     try:

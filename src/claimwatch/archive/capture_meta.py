@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from datetime import datetime, timezone
 
-from claimwatch.archive.digests import hex_from_warc_digest, sha256_hex
+from claimwatch.archive.digests import sha256_hex
 from claimwatch.archive.payload import header, payload_of_response_block
 from claimwatch.archive.types import ArchivedCapture, RecordRef
 from claimwatch.archive.warcfile import Record
@@ -65,8 +65,3 @@ def rebuild(meta: dict, refs: list[RecordRef], records: dict[str, Record],
         ledger_index=ledger_index,
         truncated=bool(meta.get("truncated")),
     )
-
-
-def header_digest_hex(rec: Record, name: str) -> str | None:
-    value = rec.get(name)
-    return hex_from_warc_digest(value) if value else None
