@@ -115,3 +115,12 @@ def test_unreachable_postgres_gives_one_line_error():
 def test_unsupported_database_url():
     with pytest.raises(StoreError, match="unsupported"):
         open_store("mysql://x@localhost/db")
+
+
+def test_database_from_a_newer_version_is_refused_in_one_line(tmp_path):
+    url = f"sqlite:///{tmp_path / 'claimwatch.db'}"
+    with open_store(url) as store, store.engine.begin() as conn:
+        conn.execute(text("UPDATE alembic_version SET version_num = '9999'"))
+    with pytest.raises(StoreError) as err:
+        open_store(url)
+    assert "upgrade claimwatch" in str(err.value) and "\n" not in str(err.value)

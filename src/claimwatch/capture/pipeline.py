@@ -16,7 +16,7 @@ from claimwatch.config import Settings
 from claimwatch.config import settings as current_settings
 from claimwatch.store import Store, StoreError, open_store
 from claimwatch.store.lock import index_lock
-from claimwatch.store.queries import event_record, indexed_below
+from claimwatch.store.queries import event_record, indexed_below, iso
 from claimwatch.track import ingest_capture
 
 
@@ -35,7 +35,7 @@ class CaptureOutcome:
         return {
             "url": self.url,
             "capture_id": a.capture_id,
-            "at": a.captured_at.isoformat().replace("+00:00", "Z"),
+            "at": iso(a.captured_at),
             "status": a.status,
             "outcome": self.outcome,
             "final_url": a.final_url,

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.util.exc import CommandError
 from sqlalchemy import Engine, create_engine, event, inspect, make_url, text
 from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
@@ -136,6 +137,12 @@ def open_store(url: str) -> Store:
         if engine.dialect.name != "sqlite" and isinstance(exc, OperationalError):
             hint = f"check CLAIMWATCH_DATABASE_URL and that the server is up; if its data is damaged, {REINDEX_HINT}"
         raise StoreError(f"cannot use database {describe(url)} ({_first_line(exc)}); {hint}") from None
+    except CommandError as exc:
+        # e.g. a revision this version does not know: the database was made by a newer claimwatch.
+        engine.dispose()
+        raise StoreError(
+            f"cannot migrate database {describe(url)} ({_first_line(exc)}); upgrade claimwatch or {REINDEX_HINT}"
+        ) from None
     return Store(url, engine)
 
 
