@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 
-import pytest
 from support_http import LoopbackServer, closed_port
 from support_pg import db_url, pg_server  # noqa: F401
 

@@ -244,3 +244,15 @@ def test_ingest_is_idempotent_and_deterministic(tmp_path, db_url):
     kinds = [e["event"] for e in json.loads(dumps[0])[1]]
     assert kinds == ["claim_appeared", "claim_appeared", "claim_removed", "page_gone", "page_restored",
                      "claim_reappeared", "claim_reappeared"]
+
+
+def test_traditional_big5_edition_is_the_same_claim(store):
+    clock = Clock()
+    run(store, archived(page(FILLER, EMOTION), at=clock()))
+    trad = "ClassSense 課堂系統可實時識別學生的情緒，並向教師報告專注度和情緒狀態。"
+    body = page("我們的產品防水防塵，適用於各種戶外環境。", trad, title="課堂解決方案").replace(b"utf-8", b"big5")
+    big5 = body.decode("utf-8").encode("big5")
+    a = archived(big5, at=clock(), ctype="text/html; charset=big5")
+    assert outcome(store, a) == ("ok", [])
+    (claim,) = all_claims(store)
+    assert claim["excerpt"] == trad and claim["status"] == "live"
