@@ -168,7 +168,10 @@ def test_200_mb_text_file_is_cut_at_64_mib(tmp_path):
         f.write(ZH_SIMPLIFIED.encode() + b"\n")
         while f.tell() < 200 * 1000 * 1000:
             f.write(filler)
-    proc = run("--format", "jsonl", str(big))
+    try:
+        proc = run("--format", "jsonl", str(big))
+    finally:
+        big.unlink()  # pytest keeps recent tmp dirs; do not leave 200 MB behind
     assert proc.returncode == 0, proc.stderr
     notes = proc.stderr.decode().splitlines()
     assert notes == [

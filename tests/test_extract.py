@@ -354,6 +354,7 @@ def test_large_input_real_default_limit(tmp_path):
             f.write(block)
     with open(path, "rb") as f:
         data = f.read(DEFAULT_LIMITS.max_input_bytes + 1)
+    path.unlink()  # pytest keeps recent tmp dirs; do not leave 65 MiB behind
     doc = extract(data, filename=str(path))
     assert doc.truncated and doc.text.startswith(EN_CLAIM)
     # The input is cut at 64 MiB, then the text at max_chars (16 million characters).
