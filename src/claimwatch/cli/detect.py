@@ -28,7 +28,7 @@ class BadInput(Exception):
 @app.command()
 def detect(
     paths: List[str] = typer.Argument(
-        ..., metavar="PATH...",
+        ..., metavar="PATH",
         help="Files (.txt .html .htm .pdf .json .h .c .md, .warc[.gz] .arc[.gz] .wet[.gz]) or - for stdin.",
     ),
     fmt: Format = FormatOption,
