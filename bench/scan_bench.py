@@ -33,7 +33,7 @@ from support_warc import CLAIMS, NEGATIVES, html_page  # noqa: E402
 DATA = ROOT / "bench" / "_data"
 SEED = 20260101
 PAGE_BYTES = 45_000
-PLANT_EVERY = 40  # one page in 40 carries a claim, another one in 40 a hard negative
+PLANT_EVERY = 400  # one page in 400 carries a claim, another one a hard negative (still far denser than a real crawl)
 
 
 # ------------------------------------------------------------------ corpus generation
@@ -128,7 +128,7 @@ def generate(files: int, total_mb: int) -> dict:
                                                     warc_content_type="application/warc-fields"))
                 written += len(body) + 1200
                 page_no += 1
-    meta = {"seed": SEED, "files": files, "total_mb": total_mb, "pages": page_no,
+    meta = {"seed": SEED, "files": files, "total_mb": total_mb, "plant_every": PLANT_EVERY, "pages": page_no,
             "planted": planted, "negatives": negatives}
     (DATA / "meta.json").write_text(json.dumps(meta))
     return meta
@@ -138,7 +138,8 @@ def corpus(files: int, total_mb: int) -> tuple[list[str], dict]:
     meta_path = DATA / "meta.json"
     if meta_path.exists():
         meta = json.loads(meta_path.read_text())
-        if meta.get("files") == files and meta.get("total_mb") == total_mb and meta.get("seed") == SEED:
+        wanted = {"files": files, "total_mb": total_mb, "seed": SEED, "plant_every": PLANT_EVERY}
+        if all(meta.get(k) == v for k, v in wanted.items()):
             return sorted(str(p) for p in DATA.glob("cc-like-*.warc.gz")), meta
     for p in DATA.glob("cc-like-*.warc.gz"):
         p.unlink()

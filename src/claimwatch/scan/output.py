@@ -74,10 +74,3 @@ class FindingsWriter:
             sys.stdout.flush()
         self._fh = None
 
-
-def write_empty_parquet(path: str) -> None:
-    """A Parquet file with the schema and no rows (so `--out x.parquet` always leaves a file)."""
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    pq.write_table(pa.Table.from_pylist([], schema=parquet_schema()), path)
