@@ -134,3 +134,11 @@ def test_cli_on_postgresql(cli, pg_server, monkeypatch):
     assert [e["event"] for e in jsonl(before)] == ["claim_appeared", "claim_appeared", "claim_removed", "page_gone"]
     assert "reindexed 4 captures" in cli("reindex").stdout
     assert cli("events", "--format", "jsonl").stdout == before
+
+
+def test_home_that_is_a_file_is_one_line(cli):
+    cli.home.parent.mkdir(parents=True, exist_ok=True)
+    cli.home.write_text("not a directory")
+    for args in (("events",), ("claims", "--format", "jsonl"), ("capture", "http://127.0.0.1:9/x"), ("reindex",)):
+        res = cli(*args, code=2)
+        assert res.stderr.startswith("claimwatch: error:") and res.stderr.count("\n") == 1, args

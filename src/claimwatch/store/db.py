@@ -65,7 +65,10 @@ def make_engine(url: str) -> Engine:
     if backend == "sqlite":
         path = sqlite_path(url)
         if path is not None:
-            path.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise StoreError(f"cannot create the database directory {path.parent}: {exc.strerror or exc}") from None
         engine = create_engine(u, connect_args={"timeout": 30})
 
         @event.listens_for(engine, "connect")
