@@ -186,3 +186,22 @@ def test_next_capture_indexes_what_a_failed_database_missed(tmp_path):
     live = dump(settings.database_url)
     reindex(settings)
     assert dump(settings.database_url) == live
+
+
+def test_concurrent_captures_index_in_ledger_order(tmp_path):
+    from concurrent.futures import ThreadPoolExecutor
+
+    settings = Settings(home=tmp_path / "home", database_url=f"sqlite:///{tmp_path / 'home' / 'claimwatch.db'}")
+    with LoopbackServer() as srv:
+        version(srv, 1)
+        urls = [srv.url(p) for p in (PRODUCT, CLASSROOM, API)] * 3
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            outs = list(pool.map(lambda u: capture_url(u, settings=settings, timeout=5), urls))
+    assert all(o.db_error is None for o in outs)
+    with open_store(settings.database_url) as st, st.session() as s:
+        order = [c.ledger_index for c in queries.history(s, srv.url(PRODUCT))]
+        assert order == sorted(order)
+    live = dump(settings.database_url)
+    assert [e["event"] for e in live[1]] == ["claim_appeared"] * 4
+    reindex(settings)
+    assert dump(settings.database_url) == live

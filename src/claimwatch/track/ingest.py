@@ -168,6 +168,24 @@ def _previous(session: Session, src: Source, before: int) -> Capture | None:
     )
 
 
+def _outcome(a: ArchivedCapture, text: str, title: str | None, has_findings: bool,
+             matches: dict[int, Claim], active: list[Claim]) -> str:
+    """What the capture proves about the page (see docs/tracking.md)."""
+    outcome = classify.basic_outcome(a)
+    if outcome is not None:
+        return outcome
+    probe_text = page_text(a.probe_payload, None)[0] if a.probe_payload else None
+    if classify.is_soft_404(a, text, title, probe_text, has_findings=has_findings):
+        return SOFT_404
+    if classify.redirected_elsewhere(a):
+        if active:
+            # A redirect to a page that still carries the claims is a move, not a removal.
+            carries_known = any(k.status in (LIVE, PAGE_GONE) for k in matches.values())
+            return OK if carries_known else GONE_REDIRECT
+        return GONE_REDIRECT if classify.redirected_home(a) else OK
+    return OK
+
+
 def ingest(session: Session, archived: ArchivedCapture) -> list[Event]:
     """Index one archived capture; returns the events it concluded (already added to the session)."""
     return ingest_capture(session, archived).events
@@ -188,21 +206,7 @@ def ingest_capture(session: Session, a: ArchivedCapture) -> IngestResult:
     active = [k for k in known if k.status in (LIVE, PAGE_GONE)]
     matches = match_claims(cands, known)
 
-    outcome = classify.basic_outcome(a)
-    if outcome is None:
-        probe_text = page_text(a.probe_payload, None)[0] if a.probe_payload else None
-        if classify.is_soft_404(a, text, title, probe_text, has_findings=bool(found)):
-            outcome = SOFT_404
-        elif classify.redirected_elsewhere(a):
-            carries_known = any(matches[i].status in (LIVE, PAGE_GONE) for i in matches)
-            if active and not carries_known:
-                outcome = GONE_REDIRECT
-            elif not active and classify.redirected_home(a):
-                outcome = GONE_REDIRECT
-            else:
-                outcome = OK
-        else:
-            outcome = OK
+    outcome = _outcome(a, text, title, bool(found), matches, active)
 
     ref = _evidence_record(a)
     cap = Capture(
