@@ -82,6 +82,11 @@ def scan(
                 for line in res.errors:
                     bar.print_line(f"claimwatch: read error: {line}")
             writer.write(res.findings)
+    except BrokenPipeError:
+        # `claimwatch scan ... | head`: the reader is gone, stop quietly like other Unix tools.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        bar.close()
+        raise typer.Exit(EXIT_OK)
     finally:
         bar.close()
         writer.close()
