@@ -69,3 +69,12 @@ def test_soft_404_probe_skipped_for_the_root_page():
                        "home page of the vendor", None, "home page of the vendor", has_findings=False)
     assert not is_soft_404(_cap("http://v.example/", payload=body, probe=body, probe_status=200),
                            "home page of the vendor", None, "home page of the vendor", has_findings=False)
+
+
+def test_short_api_doc_mentioning_not_found_is_a_page():
+    doc = "GET /v1/devices/{id} returns the device, or an error (HTTP 404) when it is not found."
+    assert not is_soft_404(_cap("http://v.example/docs/devices"), doc, "Devices API", None, has_findings=False)
+    assert not is_soft_404(_cap("http://v.example/docs/devices"), "设备不在线时找不到该设备的状态。", "设备状态",
+                           None, has_findings=False)
+    assert is_soft_404(_cap("http://v.example/docs/devices"), "Error 404. The page you are looking for is gone.",
+                       "Vendor", None, has_findings=False)

@@ -17,14 +17,22 @@ GONE_STATUSES = frozenset({404, 410, 451})
 
 # Error-page wording (English, Simplified and Traditional Chinese). Compared after normalize(),
 # so Traditional forms are covered by their Simplified spelling and case/punctuation don't matter.
-_ERROR_PHRASES = [
-    "pagenotfound", "notfound", "doesnotexist", "doesntexist", "nolongeravailable",
-    "nolongerexists", "couldnotbefound", "cannotbefound", "cantbefound", "couldntfind", "nosuchpage",
+# Page-level phrases count in the title or the body of a short page; the weaker ones (a bare
+# "not found", "找不到", "404") only in the title, since API docs and manuals use them in passing.
+_PAGE_PHRASES = [
+    "pagenotfound", "pagedoesnotexist", "pagedoesntexist", "pagecouldnotbefound", "pagecannotbefound",
+    "pagecantbefound", "pagenolongerexists", "pageisnolongeravailable", "pageyouarelookingfor",
+    "pageyourequested", "nosuchpage", "404notfound", "error404", "404error",
     "页面不存在", "网页不存在", "您访问的页面不存在", "你访问的页面不存在", "页面找不到", "找不到页面",
-    "找不到网页", "找不到该页面", "页面未找到", "页面走丢了", "页面已删除", "页面已被删除", "该页面不存在",
-    "访问的页面不存在", "找不到",
+    "找不到网页", "找不到该页面", "找不到您要的页面", "页面未找到", "页面走丢了", "页面已删除", "页面已被删除",
+    "该页面不存在", "访问的页面不存在", "网页走丢了", "页面无法访问", "404页面",
 ]
-_ERROR_RE = re.compile("|".join(re.escape(normalize(p)) for p in _ERROR_PHRASES))
+_TITLE_PHRASES = [
+    "notfound", "doesnotexist", "doesntexist", "nolongeravailable", "couldnotbefound", "cannotbefound",
+    "找不到", "不存在", "未找到", "出错了",
+]
+_PAGE_RE = re.compile("|".join(re.escape(normalize(p)) for p in _PAGE_PHRASES))
+_TITLE_RE = re.compile("|".join(re.escape(normalize(p)) for p in _PAGE_PHRASES + _TITLE_PHRASES))
 _DIGIT_404 = re.compile(r"(?<![0-9])404(?![0-9])")
 
 # "Short page" limits, in normalised characters (letters/digits only): real product pages with
@@ -106,9 +114,9 @@ def is_soft_404(a: ArchivedCapture, text: str, title: str | None, probe_text: st
     body = normalize(text)
     if title:
         t = normalize(title)
-        if (_ERROR_RE.search(t) or _DIGIT_404.search(title)) and len(body) <= SHORT_TEXT_WITH_TITLE:
+        if (_TITLE_RE.search(t) or _DIGIT_404.search(title)) and len(body) <= SHORT_TEXT_WITH_TITLE:
             return True
-    return len(body) <= SHORT_TEXT and bool(_ERROR_RE.search(body) or _DIGIT_404.search(text))
+    return len(body) <= SHORT_TEXT and bool(_PAGE_RE.search(body))
 
 
 __all__ = ["OK", "FAILED", "GONE_HTTP", "SOFT_404", "basic_outcome", "is_soft_404", "redirected_elsewhere",
