@@ -205,3 +205,28 @@ def test_concurrent_captures_index_in_ledger_order(tmp_path):
     assert [e["event"] for e in live[1]] == ["claim_appeared"] * 4
     reindex(settings)
     assert dump(settings.database_url) == live
+
+
+def test_reindex_recovers_a_capture_left_unledgered_by_a_crash(tmp_path):
+    from claimwatch.capture.fetch import fetch
+
+    home = tmp_path / "home"
+    settings = Settings(home=home, database_url=f"sqlite:///{home / 'claimwatch.db'}")
+
+    def crash_after_warc(stage: str) -> None:
+        if stage == "after_warc":
+            raise RuntimeError("simulated crash between WARC and ledger")
+
+    with LoopbackServer() as srv:
+        version(srv, 1)
+        exchange = fetch(srv.url(PRODUCT), timeout=5)
+    try:
+        Archive(home, fault=crash_after_warc).write(exchange)
+    except RuntimeError:
+        pass
+    assert list(Archive(home).iter_captures()) == []  # not in the ledger yet
+    result = reindex(settings)
+    assert result.recovered == 1 and result.captures == 1
+    claims, events = dump(settings.database_url)
+    assert [e["event"] for e in events] == ["claim_appeared"]
+    assert Archive(home).verify().ok

@@ -219,6 +219,10 @@ def verify() -> None:
         f"verify: ok: {report.warc_files} WARC files, {report.records} records, "
         f"{report.ledger_entries} ledger entries, chain intact\n"
     )
+    if report.head_hash:
+        # Publishing this hash elsewhere (e-mail, notary, a tweet) anchors the chain: entries
+        # deleted from its end are then detectable too.
+        sys.stdout.write(f"verify: ledger head {report.head_hash}\n")
 
 
 @app.command()
@@ -242,4 +246,6 @@ def reindex() -> None:
     except Exception as exc:  # noqa: BLE001 - archive read errors are one line for the user
         fail(f"reindex failed: {' '.join(str(exc).split())[:300]}", EXIT_BAD_INPUT)
     moved = f"; unreadable old database kept as {result.set_aside}" if result.set_aside else ""
+    if result.recovered:
+        moved += f"; {result.recovered} capture(s) left un-ledgered by a crash were re-ledgered"
     sys.stdout.write(f"reindexed {result.captures} captures: {result.claims} claims, {result.events} events{moved}\n")

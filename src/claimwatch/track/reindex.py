@@ -29,6 +29,7 @@ class ReindexResult:
     claims: int
     events: int
     set_aside: Path | None  # where an unreadable old SQLite file was moved
+    recovered: int = 0  # complete captures a crash had left without a ledger entry
 
 
 def _sidecars(path: Path) -> list[Path]:
@@ -81,6 +82,9 @@ def reindex(settings: Settings, progress: Callable[[int], None] | None = None) -
 
 def _reindex(settings: Settings, progress: Callable[[int], None] | None) -> ReindexResult:
     archive = Archive(settings.home)
+    # A crash between the WARC write and the ledger append leaves a complete capture that only
+    # the ledger can vouch for; re-ledger it first so the rebuilt index includes it.
+    recovered = archive.recover() if archive.warc_files() else 0
     path = sqlite_path(settings.database_url)
     if path is None:
         engine = make_engine(settings.database_url)
@@ -92,7 +96,7 @@ def _reindex(settings: Settings, progress: Callable[[int], None] | None) -> Rein
             engine.dispose()
         with open_store(settings.database_url) as store:
             n, claims, events = _fill(store, archive, progress)
-        return ReindexResult(n, claims, events, None)
+        return ReindexResult(n, claims, events, None, recovered)
 
     path = path.resolve()
     tmp = path.with_name(f"{path.name}.reindex-{os.getpid()}")
@@ -121,4 +125,4 @@ def _reindex(settings: Settings, progress: Callable[[int], None] | None) -> Rein
         for p in _sidecars(path)[1:]:
             p.unlink(missing_ok=True)
     os.replace(tmp, path)
-    return ReindexResult(n, claims, events, set_aside)
+    return ReindexResult(n, claims, events, set_aside, recovered)
