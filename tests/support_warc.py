@@ -172,12 +172,13 @@ def write_warc(
     return written
 
 
-def write_resource_warc(path: str, docs: list[tuple[str, bytes, str]]) -> None:
-    """A WARC of `resource` records (uri, payload, content type), as wget/webrecorder write them."""
+def write_resource_warc(path: str, docs: list[tuple[str, bytes, str]], rec_type: str = "resource") -> None:
+    """A WARC of `resource` records (uri, payload, content type), as wget/webrecorder write them;
+    with rec_type="conversion" and text/plain payloads it is a WET file, as Common Crawl writes them."""
     with open(path, "wb") as fh:
         w = WARCWriter(fh, gzip=path.endswith(".gz"))
         for uri, data, ctype in docs:
-            w.write_record(w.create_warc_record(uri, "resource", payload=io.BytesIO(data), warc_content_type=ctype))
+            w.write_record(w.create_warc_record(uri, rec_type, payload=io.BytesIO(data), warc_content_type=ctype))
 
 
 def sha1(data: bytes) -> str:

@@ -99,6 +99,16 @@ def test_resource_and_wet_style_records_are_scanned(tmp_path):
     findings, errors = file_findings(path)
     assert errors == []
     assert {f["document"] for f in findings} == {"urn:doc:1", "urn:doc:2"}
+    wet = str(tmp_path / "x.warc.wet.gz")
+    big5 = make_pages(20)[18]  # a Traditional-Chinese claim page
+    assert big5.planted and big5.passages[0].lang == "zh-Hant"
+    write_resource_warc(wet, [("https://a.example/", text, "text/plain"),
+                              ("https://b.example/", big5.passages[0].text.encode("utf-8"), "text/plain"),
+                              ("https://c.example/", b"nothing to see here", "text/plain")], rec_type="conversion")
+    findings, errors = file_findings(wet)
+    assert errors == []
+    assert [f["document"] for f in findings][:1] == ["https://a.example/"]
+    assert {f["document"] for f in findings} == {"https://a.example/", "https://b.example/"}
 
 
 def _run(args, **kw):
