@@ -1,8 +1,9 @@
 """Length-preserving text normalisation for matching.
 
 Every character is mapped to exactly one character: Traditional -> Simplified Chinese (OpenCC t2s,
-applied per character), NFKC compatibility folding (full-width -> half-width, ideographic space ->
-space, ...), then lower-casing.  A character whose folding would yield several characters (e.g. the
+applied per character), NFKC compatibility folding on the blocks listed in _NFKC_RANGES (full-width
+-> half-width, ideographic space -> space, CJK compatibility ideographs, ...), then lower-casing
+(ASCII and the folded forms).  A character whose folding would yield several characters (e.g. the
 ligature "ﬁ", or "İ" -> "i̇") is left as is.  Because the mapping is one character to one character,
 offsets in the normalised text ARE offsets in the original text: the offset map is the identity, and
 excerpts and matches are cut from the caller's text with the same indices.
@@ -19,8 +20,12 @@ import numpy as np
 
 MAX_CP = 0x110000
 _CJK_RANGES = ((0x3400, 0x4DC0), (0x4E00, 0xA000), (0xF900, 0xFB00), (0x20000, 0x2A6E0))
-# NFKC folds of interest live in the BMP plus the mathematical alphanumerics and enclosed alphanumerics.
-_NFKC_RANGES = ((0x00A0, 0xD800), (0xE000, 0x10000), (0x1D400, 0x1D800), (0x1F100, 0x1F200))
+# NFKC folding is applied to the blocks that matter for real vendor text -- no-break and typographic
+# spaces, Kangxi radicals, ideographic space, CJK compatibility ideographs, vertical and small form
+# variants, half-width and full-width forms -- and not to exotica (mathematical bold letters,
+# superscripts, circled letters): every folded form multiplies the raw-bytes prefilter's patterns.
+_NFKC_RANGES = ((0x00A0, 0x00A1), (0x2000, 0x200B), (0x2F00, 0x2FE0), (0x3000, 0x3001), (0xF900, 0xFB00),
+                (0xFE30, 0xFE70), (0xFF00, 0xFFF0), (0x2F800, 0x2FA20))
 
 _lock = threading.Lock()
 _table: np.ndarray | None = None
@@ -53,6 +58,10 @@ def _build() -> np.ndarray:
 
     for c in range(0x41, 0x5B):  # ASCII upper case
         table[c] = c + 32
+    for c in range(0xC0, 0x250):  # Latin-1 / Latin Extended upper case ("Ü" -> "ü")
+        lo = chr(c).lower()
+        if len(lo) == 1 and lo != chr(c):
+            table[c] = ord(lo)
     for lo, hi in _NFKC_RANGES:
         for c in range(lo, hi):
             f = fold(chr(c))

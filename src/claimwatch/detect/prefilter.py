@@ -1,0 +1,192 @@
+"""Raw-bytes first stage for bulk scanning: may a payload contain a claim?
+
+`may_contain_claim(data)` runs one Hyperscan block-mode scan over the undecoded payload for the
+anchors: every lexicon term (a finding always needs a term hit in its unit), reduced to its key --
+the term itself, or for a multi-word term its longest word, since the words may be separated by any
+white space, markup or escapes in the raw bytes.  Each key character is expanded to every code point
+the detector's normaliser folds onto it (Traditional, compatibility and full-width forms; ASCII
+letters match case-insensitively, full-width letters in lower, UPPER or Title case), and each
+combination is written as a literal in every encoding the extractor can decode -- UTF-8, GB18030
+(GBK), Big5 / Big5-HKSCS / CP950, CP1252, HZ, UTF-16 and UTF-32 (both byte orders) -- and, for
+CJK keys, as HTML numeric character references (&#NNNNN; and &#xHHHH;) and JSON \\uXXXX escapes.
+
+Invariant (tested): if detect(extract(data).text) is non-empty, may_contain_claim(data) is True.
+Outside it (documented limits): a document in another declared charset (Shift-JIS, EUC-KR, ...);
+a key whose characters are written in two different forms (half raw, half &#...;), or a character
+reference with leading zeros or without its ";"; full-width letters in mixed case ("ＵｙＧ");
+a CJK term split by markup inside the word ("维<b>族</b>", which the extractor may join).
+"""
+
+from __future__ import annotations
+
+import threading
+
+import hyperscan
+import numpy as np
+
+from claimwatch.detect.matcher import TERM, matcher
+from claimwatch.detect.normalize import norm_table
+
+# Every anchor key is written once per encoding (and escape form) and per combination of its
+# characters' folded variants, as a plain literal: a database of literals compiles in about a second,
+# whereas per-character alternations and gaps (markup, spaces) between characters took minutes.
+_ENCODINGS = ("utf-8", "gb18030", "big5", "big5hkscs", "cp950", "cp1252", "hz",
+              "utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be")
+_ESCAPES = ("html-dec", "html-hex", "json")
+MAX_COMBINATIONS = 256
+
+
+def _esc(b: bytes) -> str:
+    return "".join(f"\\x{x:02x}" for x in b)
+
+
+def _form(ch: str, form: str) -> bytes | None:
+    """Bytes of one character written in `form`, None if it cannot be."""
+    cp = ord(ch)
+    if form == "html-dec":
+        return f"&#{cp};".encode()
+    if form == "html-hex":
+        return f"&#x{cp:x};".encode()
+    if form == "json":
+        if cp < 0x10000:
+            return f"\\u{cp:04x}".encode()
+        hi, lo = 0xD800 + ((cp - 0x10000) >> 10), 0xDC00 + ((cp - 0x10000) & 0x3FF)
+        return f"\\u{hi:04x}\\u{lo:04x}".encode()
+    try:
+        b = ch.encode(form)
+    except UnicodeEncodeError:
+        return None
+    if form == "hz":  # GB2312 bytes with the high bit cleared, inside ~{ ... ~}
+        if b.startswith(b"~{") and b.endswith(b"~}"):
+            b = b[2:-2]
+        elif not ch.isascii():
+            return None
+    return b
+
+
+def anchor_key(term: str) -> str:
+    """The part of a normalised term that must appear contiguously in the raw bytes.
+
+    A multi-word term may have any white space, markup or escapes between its words in the raw
+    payload, so its key is its longest word.
+    """
+    words = [w for w in term.replace("-", " ").split(" ") if w]
+    return max(words, key=len)
+
+
+def _is_letter(ch: str) -> bool:
+    return ch.isascii() and ch.isalpha()
+
+
+class Prefilter:
+    def __init__(self) -> None:
+        table = norm_table()
+        m = matcher()
+        self.anchors: list[str] = sorted({e.text for e in m.entries if e.kind == TERM})
+        self.keys: list[str] = sorted({anchor_key(a) for a in self.anchors})
+        chars = {c for k in self.keys for c in k}
+        order = np.argsort(table, kind="stable")
+        sorted_vals = table[order]
+        self._variants: dict[str, list[str]] = {}
+        for c in chars:
+            lo, hi = np.searchsorted(sorted_vals, [ord(c), ord(c) + 1])
+            self._variants[c] = [chr(int(x)) for x in order[lo:hi] if not 0xD800 <= int(x) < 0xE000]
+        seen: dict[bytes, int] = {}
+        for i, k in enumerate(self.keys):
+            for lit in self._literals(k):
+                seen.setdefault(lit, i)
+        self.literals: list[bytes] = list(seen)
+        self._key_of: list[int] = list(seen.values())
+        self.patterns: list[bytes] = [_esc(x).encode("ascii") for x in self.literals]
+        self._db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
+        self._db.compile(
+            expressions=self.patterns,
+            ids=list(range(len(self.patterns))),
+            elements=len(self.patterns),
+            # Caseless covers ASCII letters in every encoding; on the second byte of a GBK/Big5 pair it
+            # only widens the net, which a prefilter may do.
+            flags=hyperscan.HS_FLAG_SINGLEMATCH | hyperscan.HS_FLAG_CASELESS,
+        )
+        self._local = threading.local()
+
+    def _char_options(self, key: str, width: str) -> list[list[str]]:
+        opts = []
+        for ch in key:
+            vs = self._variants[ch]
+            if _is_letter(ch):
+                if width == "ascii":
+                    vs = [ch]  # the database is caseless
+                else:  # full-width letters, one case per literal (see _literals)
+                    fw = chr(ord(ch) + 0xFEE0)  # full-width lower case
+                    vs = [fw.upper() if width == "fw-upper" or (width == "fw-title" and not opts) else fw]
+            opts.append(vs)
+        return opts
+
+    def _literals(self, key: str) -> list[bytes]:
+        latin = any(_is_letter(c) for c in key)
+        cjk_only = not any(c.isascii() for c in key)
+        widths = ("ascii", "fw-lower", "fw-upper", "fw-title") if latin else ("any",)
+        out: list[bytes] = []
+        for width in widths:
+            opts = self._char_options(key, width)
+            combos = [""]
+            for vs in opts:
+                combos = [c + v for c in combos for v in vs][:MAX_COMBINATIONS]
+            forms = _ENCODINGS + (_ESCAPES if cjk_only else ())
+            for combo in combos:
+                for form in forms:
+                    parts = [_form(c, form) for c in combo]
+                    if all(p is not None for p in parts):
+                        out.append(b"".join(parts))
+        return out
+
+    def _scratch(self):
+        s = getattr(self._local, "scratch", None)
+        if s is None:
+            s = self._local.scratch = hyperscan.Scratch(self._db)
+        return s
+
+    def first_anchor(self, data: bytes) -> str | None:
+        """The first anchor key found in `data` (None if none): for tests and diagnostics."""
+        found: list[int] = []
+
+        def on_match(pid, frm, to, flags, ctx):
+            found.append(pid)
+            return True  # stop the scan at the first anchor
+
+        try:
+            self._db.scan(bytes(data), match_event_handler=on_match, scratch=self._scratch())
+        except hyperscan.ScanTerminated:
+            pass
+        return self.keys[self._key_of[found[0]]] if found else None
+
+
+_lock = threading.Lock()
+_prefilter: Prefilter | None = None
+
+
+def _get() -> Prefilter:
+    global _prefilter
+    if _prefilter is None:
+        with _lock:
+            if _prefilter is None:
+                _prefilter = Prefilter()
+    return _prefilter
+
+
+def may_contain_claim(data: bytes) -> bool:
+    """False only if no finding is possible for any text the extractor can make of `data`."""
+    if not data:
+        return False
+    return _get().first_anchor(data) is not None
+
+
+def anchor_terms() -> list[str]:
+    """The normalised anchor keys (Simplified Chinese / lower-case English)."""
+    return list(_get().keys)
+
+
+def anchor_patterns() -> list[bytes]:
+    """The raw-bytes literals (one per key, form and variant) for a caller's own database; match
+    them case-insensitively (HS_FLAG_CASELESS)."""
+    return list(_get().literals)
