@@ -33,6 +33,7 @@ from claimwatch.detect.normalize import norm_table
 _ENCODINGS = ("utf-8", "gb18030", "big5", "big5hkscs", "cp950", "cp1252", "hz",
               "utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be")
 _ESCAPES = ("html-dec", "html-hex", "json")
+_ESCAPE_CARRIERS = ("ascii", "utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be")
 MAX_COMBINATIONS = 256
 
 
@@ -132,12 +133,15 @@ class Prefilter:
             combos = [""]
             for vs in opts:
                 combos = [c + v for c in combos for v in vs][:MAX_COMBINATIONS]
-            forms = _ENCODINGS + (_ESCAPES if cjk_only else ())
             for combo in combos:
-                for form in forms:
+                for form in _ENCODINGS:
                     parts = [_form(c, form) for c in combo]
                     if all(p is not None for p in parts):
                         out.append(b"".join(parts))
+                if cjk_only:  # escapes are ASCII text, itself written in any encoding
+                    for form in _ESCAPES:
+                        esc = b"".join(_form(c, form) for c in combo).decode("ascii")
+                        out.extend(esc.encode(enc) for enc in _ESCAPE_CARRIERS)
         return out
 
     def _scratch(self):
