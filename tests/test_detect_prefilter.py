@@ -73,7 +73,8 @@ def test_anchor_lists_are_exposed():
 @pytest.mark.parametrize("data,expected", [
     ("维族".encode("gbk"), True),
     ("維族".encode("big5"), True),
-    ("維族".encode("utf-16-le"), True),
+    ("\ufeff維族".encode("utf-16-le"), True),
+    ("人脸识别 維族".encode("utf-16-be"), True),
     (b"&#32500;&#26063;", True),
     (b"&#x7EF4;&#x65CF;", True),
     (b'"\\u7ef4\\u65cf"', True),

@@ -5,7 +5,8 @@ from __future__ import annotations
 import bisect
 
 from claimwatch.detect.finding import Finding
-from claimwatch.detect.matcher import TERM, Hit, scan_text
+from claimwatch.detect.matcher import Hit, matcher
+from claimwatch.detect.normalize import normalize_codes
 from claimwatch.detect.rules import build_context, decide
 from claimwatch.detect.units import header_spans, trim, unit_bounds
 from claimwatch.lexicon import load_lexicon
@@ -25,11 +26,12 @@ def detect(text: str) -> list[Finding]:
         raise TypeError("detect() takes str")
     if not text:
         return []
-    codes, hits = scan_text(text)
-    term_hits = [h for h in hits if h.entry.kind == TERM]
+    m = matcher()
+    codes = normalize_codes(text)
+    norm = codes.tobytes().decode("utf-32-le", "surrogatepass")
+    term_hits = m.term_hits(norm, codes)
     if not term_hits:
         return []
-    norm = codes.tobytes().decode("utf-32-le", "surrogatepass")
 
     # Units around term hits (merged when the same unit is reached twice).
     units: list[tuple[int, int]] = []
@@ -42,25 +44,34 @@ def detect(text: str) -> list[Finding]:
             units[-1] = (units[-1][0], max(b, units[-1][1]))
         else:
             units.append((a, b))
+    headers = [header_spans(norm, a) for a, _ in units]
+    # Only now look at the context words (cues, masks, negatives), and only inside units and headers.
+    spans = sorted({sp for hs in headers for sp in hs} | set(units))
+    merged: list[tuple[int, int]] = []
+    for a, b in spans:
+        if merged and a <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(b, merged[-1][1]))
+        else:
+            merged.append((a, b))
+    hits = m.context_hits(norm, codes, merged)
     hit_starts = [h.start for h in hits]
-    starts = [u[0] for u in units]
-    per_unit: list[list[Hit]] = [[] for _ in units]
-    for h in hits:
-        i = bisect.bisect_right(starts, h.start) - 1
-        if i >= 0 and h.end <= units[i][1]:
-            per_unit[i].append(h)
+
+    def hits_in(a: int, b: int) -> list[Hit]:
+        i = bisect.bisect_left(hit_starts, a)
+        out = []
+        while i < len(hits) and hits[i].start < b:
+            if hits[i].end <= b:
+                out.append(hits[i])
+            i += 1
+        return out
 
     lex = load_lexicon()
     findings: list[Finding] = []
-    for (a, b), uh in zip(units, per_unit):
+    for (a, b), hdr in zip(units, headers):
         header: list[Hit] = []
-        for hs, he in header_spans(norm, a):
-            i = bisect.bisect_left(hit_starts, hs)
-            while i < len(hits) and hits[i].start < he:
-                if hits[i].end <= he:
-                    header.append(hits[i])
-                i += 1
-        ctx = build_context(norm[a:b], a, uh, header)
+        for hs, he in hdr:
+            header.extend(hits_in(hs, he))
+        ctx = build_context(norm[a:b], a, hits_in(a, b), header)
         for cat_id, terms in ctx.terms.items():
             res = decide(cat_id, lex.categories[cat_id].mode, ctx)
             if res is None:

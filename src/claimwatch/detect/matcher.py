@@ -1,11 +1,11 @@
-"""First stage: one Hyperscan scan over the normalised text for every term, mask and cue at once.
+"""Multi-pattern matching of the lexicon over normalised text with Hyperscan.
 
 The normalised text is scanned as UTF-8; byte offsets are turned into character offsets with one
 vectorised cumulative sum (skipped for ASCII text).  Patterns are the lexicon entries, normalised like
-the text, written as byte escapes; a space or hyphen in an entry matches at most one space, "_" or
-"-" or line break (so "skin tone" also matches "skin-tone", "skin_tone", "skintone"; one
-separator only: longer optional runs made compiling several times slower).  English entries are checked for word boundaries
-after the scan; a trailing "*" in an entry allows any word ending.
+the text, written as byte escapes; a space or hyphen in an entry matches at most one white-space
+character, "_" or "-" (so "skin tone" also matches "skin-tone", "skin_tone", "skintone"; a single
+optional separator because longer optional runs made compiling several times slower).  English
+entries are checked for word boundaries after the scan; a trailing "*" allows any word ending.
 
 The compiled database lives in a module global built lazily per process: Hyperscan databases are not
 picklable, so nothing that may be shipped to a Spark executor holds one.
@@ -52,7 +52,7 @@ def _norm(s: str) -> str:
 
 
 def _is_word(ch: str) -> bool:
-    return ch.isascii() and ch.isalnum()
+    return ch.isascii() and ch.isalnum()  # "_" and "." separate words: EM_RACE_YELLOW, FaceAttr.race
 
 
 def _pattern(text: str) -> bytes:
@@ -91,8 +91,58 @@ def _entries(lex: Lexicon) -> list[Entry]:
     return entries
 
 
+class _Database:
+    """A compiled Hyperscan database over some of the matcher's patterns, with per-thread scratch."""
+
+    def __init__(self, patterns: list[bytes], ids: list[int], fixed: list[int | None]):
+        self._ids = ids  # local id -> matcher pattern index
+        self._fixed = [fixed[i] for i in ids]
+        self._db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
+        self._db.compile(
+            expressions=[patterns[i] for i in ids],
+            ids=list(range(len(ids))),
+            elements=len(ids),
+            # Start-of-match tracking is costly to compile: only variable-length patterns (with a
+            # separator) need it; a fixed-length match starts at end - length.
+            flags=[0 if fixed[i] is not None else hyperscan.HS_FLAG_SOM_LEFTMOST for i in ids],
+        )
+        self._local = threading.local()
+
+    def scan(self, data: bytes) -> list[tuple[int, int, int]]:
+        """[(matcher pattern index, byte start, byte end)]"""
+        scratch = getattr(self._local, "scratch", None)
+        if scratch is None:
+            scratch = self._local.scratch = hyperscan.Scratch(self._db)
+        found: list[tuple[int, int, int]] = []
+        fixed, ids = self._fixed, self._ids
+
+        def on_match(lid, frm, to, flags, ctx):
+            n = fixed[lid]
+            found.append((ids[lid], frm if n is None else to - n, to))
+
+        self._db.scan(data, match_event_handler=on_match, scratch=scratch)
+        return found
+
+
+def _char_offsets(codes: np.ndarray, data_len: int, raw: list[tuple[int, int, int]]) -> list[tuple[int, int, int]]:
+    """Byte offsets (UTF-8 of `codes`) -> character offsets."""
+    if data_len == codes.size or not raw:
+        return raw
+    widths = 1 + (codes >= 0x80).astype(np.int64) + (codes >= 0x800) + (codes >= 0x10000)
+    starts = np.zeros(codes.size + 1, dtype=np.int64)
+    np.cumsum(widths, out=starts[1:])
+    offs = np.searchsorted(starts, np.array([(f, t) for _, f, t in raw], dtype=np.int64))
+    return [(pid, a, b) for (pid, _, _), (a, b) in zip(raw, offs.tolist())]
+
+
 class Matcher:
-    """Compiled lexicon: `scan(codes)` returns boundary-checked hits sorted by start."""
+    """The compiled lexicon.
+
+    Stage 1 (`term_hits`): one scan of the whole normalised text with every term pattern.
+    Stage 2 (`context_hits`): one scan per window (the units and headers around term hits) with every
+    pattern -- terms, cues, masks, negatives, values.  Scanning the cue words of the whole text cost
+    four times more on ordinary pages, where cue words ("support", "分析") are everywhere and terms rare.
+    """
 
     def __init__(self, lex: Lexicon):
         self.entries = _entries(lex)
@@ -102,84 +152,63 @@ class Matcher:
             by_pattern.setdefault(_pattern(e.text), []).append(i)
         self._patterns = list(by_pattern)
         self._fanout = [tuple(v) for v in by_pattern.values()]
-        self._db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
-        self._db.compile(
-            expressions=self._patterns,
-            ids=list(range(len(self._patterns))),
-            elements=len(self._patterns),
-            # Start-of-match tracking is costly to compile: only variable-length patterns (with a
-            # separator run) need it; a fixed-length match starts at end - length.
-            flags=[hyperscan.HS_FLAG_SOM_LEFTMOST if _SEP in p else 0 for p in self._patterns],
-        )
-        self._fixed = [None if _SEP in p else len(self.entries[self._fanout[i][0]].text.encode("utf-8"))
-                       for i, p in enumerate(self._patterns)]
-        self._local = threading.local()
+        fixed = [None if _SEP in p else len(self.entries[self._fanout[i][0]].text.encode("utf-8"))
+                 for i, p in enumerate(self._patterns)]
+        has_term = [any(self.entries[i].kind == TERM for i in fan) for fan in self._fanout]
+        self._terms_db = _Database(self._patterns, [i for i, t in enumerate(has_term) if t], fixed)
+        self._all_db = _Database(self._patterns, list(range(len(self._patterns))), fixed)
 
-    def _scratch(self):
-        s = getattr(self._local, "scratch", None)
-        if s is None:
-            s = self._local.scratch = hyperscan.Scratch(self._db)
-        return s
-
-    def raw_hits(self, data: bytes) -> list[tuple[int, int, int]]:
-        found: list[tuple[int, int, int]] = []
-
-        fixed = self._fixed
-
-        def on_match(pid, frm, to, flags, ctx):
-            length = fixed[pid]
-            found.append((pid, to - length if length is not None else frm, to))
-            return None
-
-        self._db.scan(data, match_event_handler=on_match, scratch=self._scratch())
-        return found
-
-    def scan(self, codes: np.ndarray) -> list[Hit]:
-        if codes.size == 0:
-            return []
-        n = codes.size
-        data = codes.tobytes().decode("utf-32-le", "surrogatepass").encode("utf-8", "surrogatepass")
-        raw = self.raw_hits(data)
-        if not raw:
-            return []
-        if len(data) != n:  # non-ASCII: byte offsets -> character offsets
-            widths = 1 + (codes >= 0x80).astype(np.int64) + (codes >= 0x800) + (codes >= 0x10000)
-            starts = np.zeros(n + 1, dtype=np.int64)
-            np.cumsum(widths, out=starts[1:])
-            offs = np.searchsorted(starts, np.array([(f, t) for _, f, t in raw], dtype=np.int64))
-            raw = [(pid, int(a), int(b)) for (pid, _, _), (a, b) in zip(raw, offs)]
-        hits: list[Hit] = []
-        seen: set[tuple[int, int, int]] = set()
+    def _hits(self, norm: str, raw, kinds: tuple[str, ...] | None) -> list[Hit]:
+        out = []
+        seen = set()
         for pid, s, e in raw:
             for ei in self._fanout[pid]:
-                key = (ei, s, e)
-                if key in seen:
-                    continue
-                seen.add(key)
                 entry = self.entries[ei]
-                if self._accept(entry, codes, s, e, n):
-                    hits.append(Hit(entry, s, e))
-        hits.sort(key=lambda h: (h.start, -h.end))
-        return hits
+                if kinds is not None and entry.kind not in kinds:
+                    continue
+                key = (ei, s, e)
+                if key not in seen and self.accept(entry, norm, s, e):
+                    seen.add(key)
+                    out.append(Hit(entry, s, e))
+        out.sort(key=lambda h: (h.start, -h.end))
+        return out
+
+    def term_hits(self, norm: str, codes: np.ndarray) -> list[Hit]:
+        """Stage 1: accepted term hits of the whole text, sorted by start."""
+        if not norm:
+            return []
+        data = norm.encode("utf-8", "surrogatepass")
+        raw = self._terms_db.scan(data)
+        return self._hits(norm, _char_offsets(codes, len(data), raw), (TERM,))
+
+    def context_hits(self, norm: str, codes: np.ndarray, spans: list[tuple[int, int]]) -> list[Hit]:
+        """Stage 2: accepted hits of every kind inside the sorted, disjoint character `spans`."""
+        raw_all: list[tuple[int, int, int]] = []
+        for a, b in spans:
+            data = norm[a:b].encode("utf-8", "surrogatepass")
+            raw = _char_offsets(codes[a:b], len(data), self._all_db.scan(data))
+            raw_all.extend((pid, s + a, e + a) for pid, s, e in raw)
+        return self._hits(norm, raw_all, None)
+
+    def scan(self, codes: np.ndarray) -> list[Hit]:
+        """All accepted hits over the whole text (tests and diagnostics)."""
+        norm = codes.tobytes().decode("utf-32-le", "surrogatepass")
+        return self.context_hits(norm, codes, [(0, len(norm))]) if norm else []
 
     @staticmethod
-    def _accept(entry: Entry, codes: np.ndarray, s: int, e: int, n: int) -> bool:
+    def accept(entry: Entry, norm: str, s: int, e: int) -> bool:
         text = entry.text
-        if _is_word(text[0]) and s > 0 and _is_word(chr(int(codes[s - 1]))):
+        if s > 0 and _is_word(text[0]) and _is_word(norm[s - 1]):
             return False
-        if _is_word(text[-1]) and not entry.prefix and e < n:
-            nxt = chr(int(codes[e]))
-            if _is_word(nxt):
-                # allow a plain plural: "faces", "races"
-                if not (nxt == "s" and (e + 1 >= n or not _is_word(chr(int(codes[e + 1]))))):
-                    return False
+        if e < len(norm) and _is_word(text[-1]) and not entry.prefix and _is_word(norm[e]):
+            # allow a plain plural: "faces", "races"
+            if not (norm[e] == "s" and (e + 1 >= len(norm) or not _is_word(norm[e + 1]))):
+                return False
         for pre in entry.not_after:
-            k = len(pre)
-            if s >= k and "".join(chr(int(c)) for c in codes[s - k:s]) == pre:
+            if norm.endswith(pre, 0, s):
                 return False
         for post in entry.not_before:
-            k = len(post)
-            if e + k <= n and "".join(chr(int(c)) for c in codes[e:e + k]) == post:
+            if norm.startswith(post, e):
                 return False
         return True
 
@@ -198,6 +227,6 @@ def matcher() -> Matcher:
     return _matcher
 
 
-def scan_text(text: str) -> tuple[np.ndarray, list[Hit]]:
-    codes = normalize_codes(text)
-    return codes, matcher().scan(codes)
+def scan_text(text: str) -> list[Hit]:
+    """All accepted hits in `text` (diagnostics)."""
+    return matcher().scan(normalize_codes(text))

@@ -6,9 +6,10 @@ the term itself, or for a multi-word term its longest word, since the words may 
 white space, markup or escapes in the raw bytes.  Each key character is expanded to every code point
 the detector's normaliser folds onto it (Traditional, compatibility and full-width forms; ASCII
 letters match case-insensitively, full-width letters in lower, UPPER or Title case), and each
-combination is written as a literal in every encoding the extractor can decode -- UTF-8, GB18030
-(GBK), Big5 / Big5-HKSCS / CP950, CP1252, HZ, UTF-16 and UTF-32 (both byte orders) -- and, for
-CJK keys, as HTML numeric character references (&#NNNNN; and &#xHHHH;) and JSON \\uXXXX escapes.
+combination is written as a literal in every byte-oriented encoding the extractor can decode --
+UTF-8, GB18030 (GBK), Big5 / Big5-HKSCS / CP950, CP1252, HZ -- and, for CJK keys, as HTML numeric
+character references (&#NNNNN; and &#xHHHH;) and JSON \\uXXXX escapes.  UTF-16 / UTF-32 payloads
+(BOM or NUL bytes) are transcoded to UTF-8 and scanned again.
 
 Invariant (tested): if detect(extract(data).text) is non-empty, may_contain_claim(data) is True.
 Outside it (documented limits): a document in another declared charset (Shift-JIS, EUC-KR, ...);
@@ -30,10 +31,13 @@ from claimwatch.detect.normalize import norm_table
 # Every anchor key is written once per encoding (and escape form) and per combination of its
 # characters' folded variants, as a plain literal: a database of literals compiles in about a second,
 # whereas per-character alternations and gaps (markup, spaces) between characters took minutes.
-_ENCODINGS = ("utf-8", "gb18030", "big5", "big5hkscs", "cp950", "cp1252", "hz",
-              "utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be")
+_ENCODINGS = ("utf-8", "gb18030", "big5", "big5hkscs", "cp950", "cp1252", "hz")
 _ESCAPES = ("html-dec", "html-hex", "json")
-_ESCAPE_CARRIERS = ("ascii", "utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be")
+# UTF-16/32 payloads are not matched by their own literals (that made the database five times larger
+# and slow to compile): a payload that starts with a BOM or holds NUL bytes -- which the extractor
+# needs to choose those codecs without a declared charset -- is also transcoded to UTF-8 and scanned.
+_WIDE = ("utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be")
+_BOMS = (b"\xff\xfe", b"\xfe\xff", b"\x00\x00\xfe\xff")
 MAX_COMBINATIONS = 256
 
 
@@ -138,10 +142,8 @@ class Prefilter:
                     parts = [_form(c, form) for c in combo]
                     if all(p is not None for p in parts):
                         out.append(b"".join(parts))
-                if cjk_only:  # escapes are ASCII text, itself written in any encoding
-                    for form in _ESCAPES:
-                        esc = b"".join(_form(c, form) for c in combo).decode("ascii")
-                        out.extend(esc.encode(enc) for enc in _ESCAPE_CARRIERS)
+                if cjk_only:
+                    out.extend(b"".join(_form(c, form) for c in combo) for form in _ESCAPES)
         return out
 
     def _scratch(self):
@@ -150,8 +152,7 @@ class Prefilter:
             s = self._local.scratch = hyperscan.Scratch(self._db)
         return s
 
-    def first_anchor(self, data: bytes) -> str | None:
-        """The first anchor key found in `data` (None if none): for tests and diagnostics."""
+    def _scan(self, data: bytes) -> int | None:
         found: list[int] = []
 
         def on_match(pid, frm, to, flags, ctx):
@@ -159,10 +160,21 @@ class Prefilter:
             return True  # stop the scan at the first anchor
 
         try:
-            self._db.scan(bytes(data), match_event_handler=on_match, scratch=self._scratch())
+            self._db.scan(data, match_event_handler=on_match, scratch=self._scratch())
         except hyperscan.ScanTerminated:
             pass
-        return self.keys[self._key_of[found[0]]] if found else None
+        return found[0] if found else None
+
+    def first_anchor(self, data: bytes) -> str | None:
+        """The first anchor key found in `data` (None if none): for tests and diagnostics."""
+        data = bytes(data)
+        pid = self._scan(data)
+        if pid is None and (data.startswith(_BOMS) or b"\x00" in data):
+            for enc in _WIDE:
+                pid = self._scan(data.decode(enc, "replace").encode("utf-8", "surrogatepass"))
+                if pid is not None:
+                    break
+        return self.keys[self._key_of[pid]] if pid is not None else None
 
 
 _lock = threading.Lock()
