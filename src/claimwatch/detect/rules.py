@@ -156,8 +156,11 @@ def _scraping(ctx: UnitContext, terms: list[Hit]) -> tuple[str, float] | None:
 
 def _rbi(ctx: UnitContext, terms: list[Hit]) -> tuple[str, float] | None:
     public = ctx.has("public_space")
-    weak_present = any(not h.entry.strong for h in terms)
-    if any(h.entry.strong for h in terms) and (public or weak_present):
+    strong_spans = [(h.start, h.end) for h in terms if h.entry.strong]
+    # a weak term inside a strong one ("布控" in "人脸布控") is not a second piece of evidence
+    weak_present = any(not h.entry.strong and not any(a <= h.start and h.end <= b for a, b in strong_spans)
+                       for h in terms)
+    if any(h.entry.strong for h in terms) and (public or weak_present or ctx.has("rbi_match")):
         return "live-face-recognition", 0.85 + 0.05 * public
     if weak_present and ctx.has("realtime") and ctx.has("rbi_match") and (public or ctx.has("biometric")):
         return "realtime-watchlist", 0.82 + 0.05 * public

@@ -1,7 +1,9 @@
 """Excerpt units: the sentence, list item, table row or source line around a hit.
 
-Boundaries are line breaks, CJK and ASCII sentence ends (。！？；!?;) and an English full stop
-followed by white space.  A unit never extends more than MAX_SIDE characters on either side of the
+Boundaries are line breaks, CJK sentence ends and list separators (。！？；), "!" and "?", and an
+English full stop followed by white space.  An ASCII ";" is not one: in English prose it joins
+clauses of one sentence ("... earn points; anyone below 600 is refused ..."), and source code has
+line units anyway.  A unit never extends more than MAX_SIDE characters on either side of the
 hit, so one enormous line cannot make the rules quadratic.
 """
 
@@ -10,9 +12,8 @@ from __future__ import annotations
 import re
 
 MAX_SIDE = 400
-_HARD = "\n\r。！？；!?;\u2028\u2029"
-_LEFT_BOUNDARY = re.compile(r"[\n\r。！？；!?;\u2028\u2029]|\.(?=\s)")
-_RIGHT_BOUNDARY = re.compile(r"[\n\r。！？；!?;\u2028\u2029]|\.(?=\s|$)")
+_LEFT_BOUNDARY = re.compile(r"[\n\r。！？；!?\u2028\u2029]|\.(?=\s)")
+_RIGHT_BOUNDARY = re.compile(r"[\n\r。！？；!?\u2028\u2029]|\.(?=\s|$)")
 
 
 def unit_bounds(norm: str, start: int, end: int) -> tuple[int, int]:

@@ -111,12 +111,18 @@ def parse_category(doc, where: str) -> Category:
     terms = doc.get("terms")
     if not isinstance(terms, list) or not terms:
         raise LexiconError(f"{where}: needs a non-empty terms list")
+    parsed = tuple(_term(t, f"{where} terms[{i}]") for i, t in enumerate(terms))
+    seen: set[str] = set()
+    for t in parsed:
+        if t.text.lower() in seen:
+            raise LexiconError(f"{where}: term {t.text!r} listed twice")
+        seen.add(t.text.lower())
     return Category(
         id=cid,
         label=str(doc.get("label", cid)),
         eu_ai_act=str(doc.get("eu_ai_act", "")),
         mode=mode,
-        terms=tuple(_term(t, f"{where} terms[{i}]") for i, t in enumerate(terms)),
+        terms=parsed,
         masks=_strings(doc.get("masks"), f"{where} masks"),
         negatives=_strings(doc.get("negatives"), f"{where} negatives"),
         hard_negatives=_strings(doc.get("hard_negatives"), f"{where} hard_negatives"),

@@ -22,7 +22,7 @@ class Stats:
         elapsed = time.perf_counter() - self.started
         rate = self.bytes / elapsed / 1e6 if elapsed > 0 else 0.0
         return (
-            f"scan: {self.files} files, {self.records} records, {self.bytes} bytes, "
+            f"scan: {self.files} files, {self.records} records ({self.candidates} past the prefilter), {self.bytes} bytes, "
             f"{self.findings} findings, {self.errors} errors, {elapsed:.2f}s ({rate:.1f} MB/s)"
         )
 

@@ -136,6 +136,7 @@ def main(argv: list[str] | None = None) -> int:
         for res in results:
             stats.files += 1
             stats.records += res.records
+            stats.candidates += res.candidates
             stats.bytes += res.size
             stats.findings += len(res.findings)
             stats.errors += len(res.errors)
