@@ -21,7 +21,7 @@ def _bench():
     return mod
 
 
-@pytest.mark.parametrize("name", ["detect_heldout.jsonl", "detect_heldout2.jsonl"])
+@pytest.mark.parametrize("name", ["detect_heldout.jsonl", "detect_heldout2.jsonl", "detect_heldout3.jsonl"])
 def test_heldout_precision_and_recall(name):
     bench = _bench()
     rows = bench.load(DATA / name)
@@ -34,7 +34,7 @@ def test_heldout_precision_and_recall(name):
 
 def test_heldout_covers_every_category_language_and_form():
     bench = _bench()
-    rows = bench.load(DATA / "detect_heldout.jsonl") + bench.load(DATA / "detect_heldout2.jsonl")
+    rows = [r for n in ("", "2", "3") for r in bench.load(DATA / f"detect_heldout{n}.jsonl")]
     labelled = {c for d in rows for c in d["labels"]}
     assert labelled == set(bench.CATEGORY_IDS)
     assert {d["fmt"] for d in rows} == {"txt", "html", "h", "json"}

@@ -76,6 +76,9 @@ def header_spans(norm: str, a: int) -> list[tuple[int, int]]:
     line_start = norm.rfind("\n", 0, a) + 1
     if norm[line_start:a].strip():
         return spans  # the unit does not start a line: no block structure to climb
+    table = _table_header(norm, line_start)
+    if table:
+        spans.append(table)
     indent = a - line_start
     pos = line_start - 1  # the "\n" ending the previous line
     seen = 0
@@ -94,3 +97,26 @@ def header_spans(norm: str, a: int) -> list[tuple[int, int]]:
             if ind == 0:
                 break
     return spans
+
+
+def _is_row(line: str) -> bool:
+    t = line.strip()
+    return t.startswith("|") or t.count("\t") >= 1
+
+
+def _table_header(norm: str, line_start: int) -> tuple[int, int] | None:
+    """The first row of the pipe- or tab-separated table the line at `line_start` belongs to."""
+    end = norm.find("\n", line_start)
+    if not _is_row(norm[line_start:end if end >= 0 else len(norm)]):
+        return None
+    first = None
+    pos = line_start - 1
+    for _ in range(200):
+        if pos <= 0:
+            break
+        prev_start = norm.rfind("\n", 0, pos) + 1
+        if not _is_row(norm[prev_start:pos]):
+            break
+        first = (prev_start, pos)
+        pos = prev_start - 1
+    return first
