@@ -76,6 +76,16 @@ NEGATIVES = {
     "vehicle blacklist": "Vehicle blacklist alarm: plates are matched in real time at toll gates.",
     "text sentiment": "Sentiment analysis of product reviews shows customers are happy with delivery.",
     "language support": '{"lang": "ug", "name": "Uyghur", "direction": "rtl"}',
+    "street name": "民族路派出所部署了新的监控系统。",
+    "fairness, every race": "Face detection works reliably for people of every race and age.",
+    "smile shutter": "Happy faces detection for photo booths: the camera takes the picture when everyone smiles.",
+    "merit points": "Students can earn points for good behaviour and lose points for being late.",
+    "autonomous prefecture": "甘孜藏族自治州公安局采购一批人脸识别门禁设备。",
+    "regulation text": "The EU AI Act bans emotion recognition in workplaces and schools.",
+    "pets": "该款相机可以识别猫狗等宠物的表情。",
+    "minority languages": "Our analytics platform supports minority languages for users in rural areas.",
+    "plate blacklist zh": "黑名单车辆实时报警，支持车牌识别。",
+    "skin lesions": "The algorithm detects skin lesions and classifies them as benign or malignant.",
 }
 
 

@@ -104,6 +104,7 @@ def _attribute(cat: str, ctx: UnitContext, terms: list[Hit]) -> tuple[str, float
     valuelist = distinct >= 2 or len(ctx.values.get(cat, ())) >= 2
     cs, cw = ctx.has("capability_strong"), ctx.has("capability_weak")
     subj = ctx.has("subject")
+    device = ctx.has("device")
     code = _code_kind(ctx, cat, distinct)
     bonus = 0.05 * ctx.has("biometric") + 0.04 * valuelist
     if strong:
@@ -113,14 +114,14 @@ def _attribute(cat: str, ctx: UnitContext, terms: list[Hit]) -> tuple[str, float
             if cat in ("religion", "political") and ctx.cue_texts("capability_strong") & _ALARM:
                 return "alarm-type", 0.88 + bonus
             return ("attribute-values" if valuelist else "capability"), 0.85 + bonus
-        if cw and subj:
+        if cw and (subj or device):
             return "capability", 0.78 + bonus
         return None
     if cs and (subj or valuelist):
         return ("attribute-values" if valuelist else "attribute-field"), 0.72 + bonus
-    if code and (valuelist or subj or cw):
+    if code and (valuelist or subj or device or cw):
         return code, 0.7 + bonus
-    if cw and subj and valuelist:
+    if cw and (subj or device) and valuelist:
         return "attribute-values", 0.68 + bonus
     return None
 
