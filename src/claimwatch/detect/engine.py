@@ -8,7 +8,7 @@ from claimwatch.detect.finding import Finding
 from claimwatch.detect.matcher import Hit, matcher
 from claimwatch.detect.normalize import normalize_codes
 from claimwatch.detect.rules import build_context, decide
-from claimwatch.detect.units import header_spans, trim, unit_bounds
+from claimwatch.detect.units import header_spans, paragraph_span, trim, unit_bounds
 from claimwatch.lexicon import load_lexicon
 
 
@@ -45,8 +45,9 @@ def detect(text: str) -> list[Finding]:
         else:
             units.append((a, b))
     headers = [header_spans(norm, a) for a, _ in units]
-    # Only now look at the context words (cues, masks, negatives), and only inside units and headers.
-    spans = sorted({sp for hs in headers for sp in hs} | set(units))
+    paras = [paragraph_span(norm, a, b) for a, b in units]
+    # Only now look at the context words (cues, masks, negatives), and only inside the windows.
+    spans = sorted({sp for hs in headers for sp in hs} | set(units) | set(paras))
     merged: list[tuple[int, int]] = []
     for a, b in spans:
         if merged and a <= merged[-1][1]:
@@ -67,11 +68,12 @@ def detect(text: str) -> list[Finding]:
 
     lex = load_lexicon()
     findings: list[Finding] = []
-    for (a, b), hdr in zip(units, headers):
+    for (a, b), hdr, (pa, pb) in zip(units, headers, paras):
         header: list[Hit] = []
         for hs, he in hdr:
             header.extend(hits_in(hs, he))
-        ctx = build_context(norm[a:b], a, hits_in(a, b), header)
+        para = [h for h in hits_in(pa, pb) if h.end <= a or h.start >= b]
+        ctx = build_context(norm[a:b], a, hits_in(a, b), header, para)
         for cat_id, terms in ctx.terms.items():
             res = decide(cat_id, lex.categories[cat_id].mode, ctx)
             if res is None:

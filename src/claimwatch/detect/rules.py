@@ -29,6 +29,7 @@ class UnitContext:
     terms: dict[str, list[Hit]] = field(default_factory=dict)
     header_terms: dict[str, list[Hit]] = field(default_factory=dict)  # from lead-ins / parent lines
     coded: dict[str, int] = field(default_factory=dict)  # terms written as coded values "2-维吾尔族"
+    para_cues: set[str] = field(default_factory=set)  # cue groups elsewhere in the unit's paragraph
     values: dict[str, set[str]] = field(default_factory=dict)
     negatives: set[str] = field(default_factory=set)  # categories with a topic negative
     hard_negatives: set[str] = field(default_factory=set)
@@ -43,9 +44,17 @@ class UnitContext:
 _CODE_BEFORE = re.compile(r"(?:^|[\s,;，；(（/|])\d{1,3}\s*[-=:：.、)）]\s*$")
 
 
-def build_context(norm_unit: str, offset: int, hits: list[Hit], header_hits: list[Hit] = ()) -> UnitContext:
-    """Group the hits of one unit (and of its header spans); drop terms and cues inside a mask phrase."""
+def build_context(norm_unit: str, offset: int, hits: list[Hit], header_hits: list[Hit] = (),
+                  para_hits: list[Hit] = ()) -> UnitContext:
+    """Group the hits of one unit (and of its header spans); drop terms and cues inside a mask phrase.
+
+    `para_hits` (the rest of the unit's paragraph) only contribute cue group names, used by the
+    scoring rules whose evidence is often spread over two sentences."""
     ctx = UnitContext(norm_unit)
+    para_masks = [(h.start, h.end) for h in para_hits if h.entry.kind == MASK]
+    for h in para_hits:
+        if h.entry.kind == CUE and not any(s <= h.start and h.end <= e for s, e in para_masks):
+            ctx.para_cues.add(h.entry.group)
     masks = [(h.start, h.end, h.entry.group) for h in (*hits, *header_hits) if h.entry.kind == MASK]
 
     def masked(h: Hit, only: str | None) -> bool:
@@ -127,11 +136,14 @@ def _attribute(cat: str, ctx: UnitContext, terms: list[Hit]) -> tuple[str, float
 
 
 def _scoring(ctx: UnitContext, terms: list[Hit]) -> tuple[str, float] | None:
-    if not ctx.has("penalty"):
-        return None
-    if any(h.entry.strong for h in terms):
-        return "score-penalty", 0.88 + 0.05 * ctx.has("behaviour")
-    if ctx.has("behaviour") and ctx.has("subject"):
+    # Score and penalty are often in adjacent sentences of one paragraph ("... scored daily.
+    # Low scorers are barred from ..."): penalty and behaviour may come from the paragraph.
+    penalty_here = ctx.has("penalty")
+    penalty = penalty_here or "penalty" in ctx.para_cues
+    behaviour = ctx.has("behaviour") or "behaviour" in ctx.para_cues
+    if any(h.entry.strong for h in terms) and penalty:
+        return "score-penalty", (0.88 if penalty_here else 0.8) + 0.05 * behaviour
+    if penalty_here and behaviour and ctx.has("subject"):
         return "behaviour-score", 0.75
     return None
 

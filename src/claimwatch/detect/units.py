@@ -120,3 +120,14 @@ def _table_header(norm: str, line_start: int) -> tuple[int, int] | None:
         first = (prev_start, pos)
         pos = prev_start - 1
     return first
+
+
+PARA_SIDE = 300
+
+
+def paragraph_span(norm: str, a: int, b: int) -> tuple[int, int]:
+    """The line (paragraph of extracted text) around the unit [a, b), at most PARA_SIDE more each side."""
+    lo, hi = max(0, a - PARA_SIDE), min(len(norm), b + PARA_SIDE)
+    left = norm.rfind("\n", lo, a)
+    right = norm.find("\n", b, hi)
+    return (left + 1 if left >= 0 else lo), (right if right >= 0 else hi)
