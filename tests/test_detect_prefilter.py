@@ -127,3 +127,13 @@ def test_invariant_property(parts, fmt, style, enc, variant):
 def test_plain_text_without_anchors_is_rejected():
     data = ("这是一家做物联网网关的公司。We ship routers worldwide.\n" * 200).encode("utf-8")
     assert not may_contain_claim(data)
+
+
+def test_pdf_with_claim_in_compressed_stream_passes():
+    from support_extract import cjk_pdf_bytes
+
+    data = cjk_pdf_bytes([("STSong-Light", "人脸属性：输出性别、年龄及民族（汉族/维族/其他）。")])
+    assert "维族".encode("utf-8") not in data  # the text is not visible in the raw bytes
+    found = detect(extract(data, filename="spec.pdf").text)
+    assert {f.category for f in found} == {"ethnicity"}
+    assert may_contain_claim(data)

@@ -11,6 +11,8 @@ UTF-8, GB18030 (GBK), Big5 / Big5-HKSCS / CP950, CP1252, HZ -- and, for CJK keys
 character references (&#NNNNN; and &#xHHHH;) and JSON \\uXXXX escapes.  UTF-16 / UTF-32 payloads
 (BOM or NUL bytes) are transcoded to UTF-8 and scanned again.
 
+PDF payloads (the extractor's "%PDF-" sniff) always pass: their text sits in compressed streams.
+
 Invariant (tested): if detect(extract(data).text) is non-empty, may_contain_claim(data) is True.
 Outside it (documented limits): a document in another declared charset (Shift-JIS, EUC-KR, ...);
 a key whose characters are written in two different forms (half raw, half &#...;), or a character
@@ -194,6 +196,8 @@ def may_contain_claim(data: bytes) -> bool:
     """False only if no finding is possible for any text the extractor can make of `data`."""
     if not data:
         return False
+    if b"%PDF-" in data[:1024]:
+        return True  # PDF text sits in compressed streams: only the extractor can tell
     return _get().first_anchor(data) is not None
 
 
