@@ -12,6 +12,9 @@ from claimwatch.detect.units import header_spans, paragraph_span, trim, unit_bou
 from claimwatch.lexicon import load_lexicon
 
 
+PARAGRAPH_MODES = {"scoring"}
+
+
 def _best(terms: list[Hit]) -> Hit:
     # strong before weak, then the longest, then the earliest
     return min(terms, key=lambda h: (not h.entry.strong, -(h.end - h.start), h.start))
@@ -45,7 +48,16 @@ def detect(text: str) -> list[Finding]:
         else:
             units.append((a, b))
     headers = [header_spans(norm, a) for a, _ in units]
-    paras = [paragraph_span(norm, a, b) for a, b in units]
+    # Paragraph context is only used by the scoring rules: only units with such a term pay for it.
+    lex = load_lexicon()
+    para_units = set()
+    ui = 0
+    for h in term_hits:
+        while ui < len(units) and units[ui][1] < h.end:
+            ui += 1
+        if ui < len(units) and lex.categories[h.entry.group].mode in PARAGRAPH_MODES:
+            para_units.add(ui)
+    paras = [paragraph_span(norm, a, b) if i in para_units else (a, b) for i, (a, b) in enumerate(units)]
     # Only now look at the context words (cues, masks, negatives), and only inside the windows.
     spans = sorted({sp for hs in headers for sp in hs} | set(units) | set(paras))
     merged: list[tuple[int, int]] = []
@@ -66,7 +78,6 @@ def detect(text: str) -> list[Finding]:
             i += 1
         return out
 
-    lex = load_lexicon()
     findings: list[Finding] = []
     for (a, b), hdr, (pa, pb) in zip(units, headers, paras):
         header: list[Hit] = []

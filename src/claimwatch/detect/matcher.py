@@ -37,6 +37,8 @@ class Entry:
     not_after: tuple[str, ...] = ()
     not_before: tuple[str, ...] = ()
     term_index: int = -1  # position in the category's term list (distinct-term counting)
+    need_left: bool = False  # English: must not follow a letter or digit
+    need_right: bool = False  # English: must not precede a letter or digit (a plural "s" is fine)
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +51,9 @@ class Hit:
 def _norm(s: str) -> str:
     t = norm_table()
     return "".join(chr(int(t[ord(c)])) for c in s)
+
+
+_WORD = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
 
 
 def _is_word(ch: str) -> bool:
@@ -74,7 +79,8 @@ def _entries(lex: Lexicon) -> list[Entry]:
         prefix = len(raw) > 1 and raw.endswith("*") and raw[-2].isalnum()
         text = _norm(raw[:-1].strip() if prefix else raw)
         if text.strip(" -"):
-            entries.append(Entry(kind, group, text, prefix=prefix, **kw))
+            entries.append(Entry(kind, group, text, prefix=prefix, need_left=_is_word(text[0]),
+                                 need_right=_is_word(text[-1]) and not prefix, **kw))
 
     for cat in lex.categories.values():
         for i, t in enumerate(cat.terms):
@@ -124,14 +130,19 @@ class _Database:
         return found
 
 
+def _byte_starts(codes: np.ndarray) -> np.ndarray:
+    """UTF-8 byte offset of every character of `codes`, and of the end."""
+    widths = 1 + (codes >= 0x80).astype(np.int64) + (codes >= 0x800) + (codes >= 0x10000)
+    starts = np.zeros(codes.size + 1, dtype=np.int64)
+    np.cumsum(widths, out=starts[1:])
+    return starts
+
+
 def _char_offsets(codes: np.ndarray, data_len: int, raw: list[tuple[int, int, int]]) -> list[tuple[int, int, int]]:
     """Byte offsets (UTF-8 of `codes`) -> character offsets."""
     if data_len == codes.size or not raw:
         return raw
-    widths = 1 + (codes >= 0x80).astype(np.int64) + (codes >= 0x800) + (codes >= 0x10000)
-    starts = np.zeros(codes.size + 1, dtype=np.int64)
-    np.cumsum(widths, out=starts[1:])
-    offs = np.searchsorted(starts, np.array([(f, t) for _, f, t in raw], dtype=np.int64))
+    offs = np.searchsorted(_byte_starts(codes), np.array([(f, t) for _, f, t in raw], dtype=np.int64))
     return [(pid, a, b) for (pid, _, _), (a, b) in zip(raw, offs.tolist())]
 
 
@@ -183,11 +194,16 @@ class Matcher:
 
     def context_hits(self, norm: str, codes: np.ndarray, spans: list[tuple[int, int]]) -> list[Hit]:
         """Stage 2: accepted hits of every kind inside the sorted, disjoint character `spans`."""
+        multibyte = not norm.isascii()
+        starts = _byte_starts(codes) if multibyte else None
         raw_all: list[tuple[int, int, int]] = []
         for a, b in spans:
-            data = norm[a:b].encode("utf-8", "surrogatepass")
-            raw = _char_offsets(codes[a:b], len(data), self._all_db.scan(data))
-            raw_all.extend((pid, s + a, e + a) for pid, s, e in raw)
+            base = int(starts[a]) if multibyte else a
+            raw_all.extend((pid, s + base, e + base)
+                           for pid, s, e in self._all_db.scan(norm[a:b].encode("utf-8", "surrogatepass")))
+        if multibyte and raw_all:  # all windows' byte offsets -> character offsets in one call
+            offs = np.searchsorted(starts, np.array([(f, t) for _, f, t in raw_all], dtype=np.int64)).tolist()
+            raw_all = [(pid, x, y) for (pid, _, _), (x, y) in zip(raw_all, offs)]
         return self._hits(norm, raw_all, None)
 
     def scan(self, codes: np.ndarray) -> list[Hit]:
@@ -197,12 +213,11 @@ class Matcher:
 
     @staticmethod
     def accept(entry: Entry, norm: str, s: int, e: int) -> bool:
-        text = entry.text
-        if s > 0 and _is_word(text[0]) and _is_word(norm[s - 1]):
+        if entry.need_left and s and norm[s - 1] in _WORD:
             return False
-        if e < len(norm) and _is_word(text[-1]) and not entry.prefix and _is_word(norm[e]):
+        if entry.need_right and e < len(norm) and norm[e] in _WORD:
             # allow a plain plural: "faces", "races"
-            if not (norm[e] == "s" and (e + 1 >= len(norm) or not _is_word(norm[e + 1]))):
+            if norm[e] != "s" or (e + 1 < len(norm) and norm[e + 1] in _WORD):
                 return False
         for pre in entry.not_after:
             if norm.endswith(pre, 0, s):
