@@ -101,3 +101,15 @@ def test_module_state_is_unchanged_by_calls():
 
 def test_finding_type():
     assert all(isinstance(f, Finding) for f in detect(CLAIM))
+
+
+def test_dense_claims_on_one_huge_line_stay_bounded():
+    text = ("平台识别维族人员后推送告警，" + "本段为设备参数介绍" * 30) * 3000  # ~2.5 MB, no sentence end
+    t = time.perf_counter()
+    found = detect(text)
+    assert time.perf_counter() - t < 20
+    assert len(found) >= 1000
+    assert max(len(f.excerpt) for f in found) <= 1200
+    check_offsets(text, found[:50])
+    starts = [f.start for f in found]
+    assert starts == sorted(starts)

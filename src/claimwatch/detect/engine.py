@@ -43,10 +43,11 @@ def detect(text: str) -> list[Finding]:
             continue
         a, b = unit_bounds(norm, h.start, h.end)
         a, b = trim(norm, a, b)
-        if units and a < units[-1][1]:  # overlapping windows (only with the length cap): merge
-            units[-1] = (units[-1][0], max(b, units[-1][1]))
-        else:
-            units.append((a, b))
+        if units and a < units[-1][1]:
+            # windows overlap only when the length cap cut them (a huge line): keep them disjoint and
+            # bounded rather than merging them into one giant excerpt
+            a = units[-1][1]
+        units.append((a, b))
     headers = [header_spans(norm, a) for a, _ in units]
     # Paragraph context is only used by the scoring rules: only units with such a term pay for it.
     lex = load_lexicon()
