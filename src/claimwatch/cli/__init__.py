@@ -34,16 +34,8 @@ def _root(
 
 
 def _register() -> None:
-    # Each module adds its commands to `app`; imported lazily so one broken optional
-    # dependency cannot take the whole CLI down.
-    import importlib
-
-    for name in ("detect", "scan", "evidence"):
-        try:
-            importlib.import_module(f"claimwatch.cli.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"claimwatch.cli.{name}":
-                raise
+    # Command modules import `app` from here, so they are imported after it exists.
+    from claimwatch.cli import detect, evidence, scan  # noqa: F401
 
 
 def main() -> None:
