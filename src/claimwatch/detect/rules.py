@@ -20,6 +20,7 @@ _PLAIN_FIELD = re.compile(r"^\s*[-*•]?\s*[a-z][a-z0-9]*\s*[:=]")
 _COMMENT = re.compile(r"(^|[^:/])//|/\*")
 _ALARM = {"报警", "告警", "预警", "警情", "比中", "alarm", "alert", "warning", "watchlist"}
 DENIAL_REACH = 30  # characters between a denial and the term / capability it negates
+DENIAL_AFTER_REACH = 20  # ... between the term / capability and a denial written after it
 
 
 @dataclass(slots=True)
@@ -30,6 +31,7 @@ class UnitContext:
     header_terms: dict[str, list[Hit]] = field(default_factory=dict)  # from lead-ins / parent lines
     coded: dict[str, int] = field(default_factory=dict)  # terms written as coded values "2-维吾尔族"
     para_cues: set[str] = field(default_factory=set)  # cue groups elsewhere in the unit's paragraph
+    para_terms: dict[str, set[str]] = field(default_factory=dict)  # category -> term texts there
     values: dict[str, set[str]] = field(default_factory=dict)
     negatives: set[str] = field(default_factory=set)  # categories with a topic negative
     hard_negatives: set[str] = field(default_factory=set)
@@ -53,8 +55,11 @@ def build_context(norm_unit: str, offset: int, hits: list[Hit], header_hits: lis
     ctx = UnitContext(norm_unit)
     para_masks = [(h.start, h.end) for h in para_hits if h.entry.kind == MASK]
     for h in para_hits:
-        if h.entry.kind == CUE and not any(s <= h.start and h.end <= e for s, e in para_masks):
-            ctx.para_cues.add(h.entry.group)
+        if h.entry.kind in (CUE, TERM) and not any(s <= h.start and h.end <= e for s, e in para_masks):
+            if h.entry.kind == CUE:
+                ctx.para_cues.add(h.entry.group)
+            else:
+                ctx.para_terms.setdefault(h.entry.group, set()).add(h.entry.text)
     masks = [(h.start, h.end, h.entry.group) for h in (*hits, *header_hits) if h.entry.kind == MASK]
 
     def masked(h: Hit, only: str | None) -> bool:
@@ -87,13 +92,15 @@ def build_context(norm_unit: str, offset: int, hits: list[Hit], header_hits: lis
 
 
 def _denied(ctx: UnitContext, category: str) -> bool:
-    denials = ctx.cues.get("denial")
-    if not denials:
+    before, after = ctx.cues.get("denial"), ctx.cues.get("denial_after")
+    if not before and not after:
         return False
-    targets = [h.start for h in ctx.terms.get(category, ())]
+    targets = [(h.start, h.end) for h in ctx.terms.get(category, ())]
     for g in ("capability_strong", "capability_weak", "penalty", "rbi_match"):
-        targets.extend(h.start for h in ctx.cues.get(g, ()))
-    return any(0 <= t - d.end <= DENIAL_REACH for d in denials for t in targets)
+        targets.extend((h.start, h.end) for h in ctx.cues.get(g, ()))
+    if before and any(0 <= s - d.end <= DENIAL_REACH for d in before for s, _ in targets):
+        return True
+    return bool(after) and any(0 <= d.start - e <= DENIAL_AFTER_REACH for d in after for _, e in targets)
 
 
 def _code_kind(ctx: UnitContext, cat: str, distinct: int) -> str | None:
@@ -143,8 +150,11 @@ def _scoring(ctx: UnitContext, terms: list[Hit]) -> tuple[str, float] | None:
     behaviour = ctx.has("behaviour") or "behaviour" in ctx.para_cues
     if any(h.entry.strong for h in terms) and penalty:
         return "score-penalty", (0.88 if penalty_here else 0.8) + 0.05 * behaviour
-    if penalty_here and behaviour and ctx.has("subject"):
-        return "behaviour-score", 0.75
+    # A person scored twice in one paragraph ("receives a monthly score ... under 70 points cannot")
+    # is scored by behaviour even when the behaviour is not named.
+    scored = behaviour or len({h.entry.text for h in terms} | ctx.para_terms.get("social_scoring", set())) >= 2
+    if penalty_here and scored and ctx.has("subject"):
+        return "behaviour-score", 0.75 if behaviour else 0.7
     return None
 
 

@@ -29,7 +29,8 @@ CATEGORY_IDS: tuple[str, ...] = (
 MODES = ("attribute", "scoring", "predictive", "scraping", "rbi")
 STRENGTHS = ("strong", "weak")
 CUE_GROUPS = (
-    "capability_strong", "capability_weak", "subject", "device", "biometric", "denial", "report", "self_declared",
+    "capability_strong", "capability_weak", "subject", "device", "biometric", "denial", "denial_after", "report",
+    "self_declared",
     "penalty", "behaviour", "police", "profiling", "scrape_face", "scrape_source", "realtime",
     "public_space", "rbi_match", "code",
 )
