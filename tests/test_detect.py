@@ -218,3 +218,15 @@ def test_excerpt_is_bounded_on_huge_lines():
     assert len(found) == 1
     assert len(found[0].excerpt) <= 1000
     check_offsets(text, found)
+
+
+@pytest.mark.parametrize("category,text", [
+    ("remote_biometric_id", "即時人臉識別系統部署於車站廣場，比對通緝名單並發出警示。"),
+    ("race", "影像分析可判斷目標膚色（黃、白、黑）並分類。"),
+    ("face_scraping", "演算法可從社群網路下載大頭照，建立人臉資料庫。"),
+])
+def test_taiwan_vocabulary(category, text):
+    """Taiwan usage differs in words, not only characters (即時, 影像, 演算法, 社群)."""
+    found = detect(text)
+    assert category in {f.category for f in found}
+    check_offsets(text, found)
