@@ -126,7 +126,7 @@ def test_cli_jsonl_and_parquet_outputs_match(archives, tmp_path):
     assert rows == [f for p in paths for f in scan_file(p).findings]
     assert pq.read_table(q).to_pylist() == rows
     summary = r1.stderr.strip().splitlines()[-1]
-    assert summary.startswith(f"scan: {len(paths)} files, 150 records,") and f"{len(rows)} findings, 0 errors" in summary
+    assert summary.startswith(f"scan: {len(paths)} files, 150 records (") and f"{len(rows)} findings, 0 errors" in summary
     stdout = _run(["--format", "jsonl", *paths])
     assert [json.loads(line) for line in stdout.stdout.splitlines()] == rows
 
