@@ -69,10 +69,11 @@ def build_context(norm_unit: str, offset: int, hits: list[Hit], header_hits: lis
         if h.entry.kind == TERM:
             if not masked(h, h.entry.group):
                 ctx.header_terms.setdefault(h.entry.group, []).append(h)
-    for h in (*hits, *header_hits):
+    n_unit = len(hits)
+    for i, h in enumerate((*hits, *header_hits)):
         k = h.entry.kind
         if k == TERM:
-            if h in header_hits:
+            if i >= n_unit:  # header terms only count towards value lists (above)
                 continue
             if not masked(h, h.entry.group):
                 ctx.terms.setdefault(h.entry.group, []).append(h)
