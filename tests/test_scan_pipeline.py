@@ -179,3 +179,21 @@ def test_cli_every_corpus_file_scanned_or_rejected(tmp_path):
     assert summary.startswith(f"scan: {len(files) + 1} files,") and f"{len(errors)} errors" in summary
     for line in r.stdout.splitlines():
         json.loads(line)
+
+
+def test_text_format_one_line_per_finding(archives):
+    from typer.testing import CliRunner
+
+    import claimwatch.cli.scan  # noqa: F401  (registers the command on the app)
+    from claimwatch.cli import app
+
+    path = archives[0][0]
+    expected = scan_file(path).findings
+    r = CliRunner().invoke(app, ["scan", path])
+    assert r.exit_code == 0
+    lines = r.stdout.splitlines()
+    assert len(lines) == len(expected) > 0
+    for line, f in zip(lines, expected):
+        doc, category, rule, match, score, excerpt = line.split("\t")
+        assert (doc, category, rule, match) == (f["document"], f["category"], f["rule"], f["match"])
+        assert float(score) == pytest.approx(f["score"], abs=0.005) and excerpt
