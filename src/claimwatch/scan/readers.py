@@ -62,6 +62,8 @@ def sniff(path: str) -> tuple[str, bool]:
             head = zlib.decompressobj(31).decompress(head, 4096)
         except zlib.error as exc:
             raise NotAnArchive(f"corrupt gzip data at offset 0: {exc}") from None
+        if not head:
+            raise NotAnArchive("truncated gzip data at offset 0")
     first = head.lstrip(b"\r\n")
     if first.startswith(b"WARC/"):
         return "warc", gz
@@ -115,6 +117,13 @@ def _iter_fastwarc(path: str, gz: bool, types: frozenset[str] | None, digests: b
     try:
         for rec in it:
             last = pos = rec.stream_pos
+            h = rec.headers
+            if not (h.get("Content-Length") or "").strip().isdigit():
+                # FastWARC takes end-of-file for the end of a header cut short; a record
+                # without a Content-Length number is never complete.
+                yield ReadError(pos, "incomplete WARC header (no Content-Length)")
+                last_bad = True
+                continue
             block = rec.reader.read()
             want = rec.content_length
             if len(block) < want:
@@ -123,7 +132,6 @@ def _iter_fastwarc(path: str, gz: bool, types: frozenset[str] | None, digests: b
                 continue
             last_bad = False
             rtype = _TYPE_NAMES.get(int(rec.record_type), "unknown")
-            h = rec.headers
             # The WARC Content-Type only matters for non-HTTP records (HTTP ones carry their own).
             ctype = None if (rtype == "response" and block.startswith(b"HTTP/")) else h.get("Content-Type")
             yield Record(
@@ -196,6 +204,9 @@ def _iter_warcio(path: str, fmt: str, types: frozenset[str] | None) -> Iterator[
             h = rec.rec_headers
             rtype = rec.rec_type
             want_s = h.get_header("Content-Length")
+            if fmt == "warc" and not (want_s or "").strip().isdigit():
+                yield ReadError(offset, "incomplete WARC header (no Content-Length)")
+                continue
             if fmt == "arc":
                 if rtype == "warcinfo":
                     continue  # the ARC file header (filedesc://): never a document

@@ -104,9 +104,14 @@ def scan_file(
                 continue
             res.candidates += 1
             document = item.uri or f"{path}#{item.offset}"
-            res.findings.extend(record_findings(payload, ctype, document, item.record_id))
+            try:
+                res.findings.extend(record_findings(payload, ctype, document, item.record_id))
+            except Exception as exc:  # noqa: BLE001 - one record that breaks extract/detect is reported, the rest scanned
+                res.errors.append(error_line(path, item.offset, f"record {item.record_id}: {type(exc).__name__}: {exc}"))
     except OSError as exc:  # e.g. a read error of the disk itself
         res.errors.append(error_line(path, None, exc))
+    except Exception as exc:  # noqa: BLE001 - a reader bug on odd input must cost one file, not the run
+        res.errors.append(error_line(path, None, f"cannot read: {type(exc).__name__}: {exc}"))
     if progress is not None:
         progress(res.size - done_bytes, pending)
     return res
