@@ -8,7 +8,7 @@ from claimwatch.detect.finding import Finding
 from claimwatch.detect.matcher import Hit, matcher
 from claimwatch.detect.normalize import normalize_codes
 from claimwatch.detect.rules import build_context, decide
-from claimwatch.detect.units import header_spans, paragraph_span, trim, unit_bounds
+from claimwatch.detect.units import child_span, header_spans, is_container_key, paragraph_span, trim, unit_bounds
 from claimwatch.lexicon import load_lexicon
 
 
@@ -58,9 +58,10 @@ def detect(text: str) -> list[Finding]:
             ui += 1
         if ui < len(units) and lex.categories[h.entry.group].mode in PARAGRAPH_MODES:
             para_units.add(ui)
+    children = [child_span(norm, a, b) for a, b in units]
     paras = [paragraph_span(norm, a, b) if i in para_units else (a, b) for i, (a, b) in enumerate(units)]
     # Only now look at the context words (cues, masks, negatives), and only inside the windows.
-    spans = sorted({sp for hs in headers for sp in hs} | set(units) | set(paras))
+    spans = sorted({sp for hs in headers for sp in hs} | set(units) | set(paras) | {c for c in children if c})
     merged: list[tuple[int, int]] = []
     for a, b in spans:
         if merged and a <= merged[-1][1]:
@@ -80,12 +81,14 @@ def detect(text: str) -> list[Finding]:
         return out
 
     findings: list[Finding] = []
-    for (a, b), hdr, (pa, pb) in zip(units, headers, paras):
+    for (a, b), hdr, (pa, pb), child in zip(units, headers, paras, children):
         header: list[Hit] = []
         for hs, he in hdr:
             header.extend(hits_in(hs, he))
+        keys = [(hs, he) for hs, he in hdr if is_container_key(norm[hs:he])]
         para = [h for h in hits_in(pa, pb) if h.end <= a or h.start >= b]
-        ctx = build_context(norm[a:b], a, hits_in(a, b), header, para)
+        ctx = build_context(norm[a:b], a, hits_in(a, b), header, para,
+                            hits_in(*child) if child else None, keys)
         for cat_id, terms in ctx.terms.items():
             res = decide(cat_id, lex.categories[cat_id].mode, ctx)
             if res is None:

@@ -18,6 +18,7 @@ _ENUM_LINE = re.compile(r"^\s*(#define\s+)?[a-z_][a-z0-9_]*\s*(=\s*[^,;/]+?)?\s*
 _FIELD = re.compile(r"^\s*[-*•]?\s*([\"'`][a-z_][\w.]*[\"'`]|[a-z][a-z0-9]*[_.][\w.]*)\s*[:=(（]")
 _PLAIN_FIELD = re.compile(r"^\s*[-*•]?\s*[a-z][a-z0-9]*\s*[:=]")
 _COMMENT = re.compile(r"(^|[^:/])//|/\*")
+_ITEM = re.compile(r"\s*(?:[-*•·]|\d{1,3}[.)、])\s*\S")
 _ALARM = {"报警", "告警", "预警", "警情", "比中", "alarm", "alert", "warning", "watchlist"}
 DENIAL_REACH = 30  # characters between a denial and the term / capability it negates
 DENIAL_AFTER_REACH = 20  # ... between the term / capability and a denial written after it
@@ -35,6 +36,10 @@ class UnitContext:
     values: dict[str, set[str]] = field(default_factory=dict)
     negatives: set[str] = field(default_factory=set)  # categories with a topic negative
     hard_negatives: set[str] = field(default_factory=set)
+    container: bool = False  # the unit is a container-key line (`"race_labels": [`)
+    child_terms: dict[str, set[int]] = field(default_factory=dict)  # its children: term indices ...
+    child_values: dict[str, set[str]] = field(default_factory=dict)  # ... and attribute values
+    key_cats: set[str] = field(default_factory=set)  # categories named by a parent container key
 
     def has(self, group: str) -> bool:
         return bool(self.cues.get(group))
@@ -47,12 +52,24 @@ _CODE_BEFORE = re.compile(r"(?:^|[\s,;，；(（/|])\d{1,3}\s*[-=:：.、)）]\s
 
 
 def build_context(norm_unit: str, offset: int, hits: list[Hit], header_hits: list[Hit] = (),
-                  para_hits: list[Hit] = ()) -> UnitContext:
+                  para_hits: list[Hit] = (), child_hits: list[Hit] | None = None,
+                  key_spans: list[tuple[int, int]] = ()) -> UnitContext:
     """Group the hits of one unit (and of its header spans); drop terms and cues inside a mask phrase.
 
     `para_hits` (the rest of the unit's paragraph) only contribute cue group names, used by the
-    scoring rules whose evidence is often spread over two sentences."""
-    ctx = UnitContext(norm_unit)
+    scoring rules whose evidence is often spread over two sentences.  `child_hits` (not None when
+    the unit is a container-key line) are the block it introduces: its terms and values make the
+    value list.  `key_spans` are header lines that are container keys: a term there names the
+    attribute whose values the unit lists."""
+    ctx = UnitContext(norm_unit, container=child_hits is not None)
+    child_masks = [(h.start, h.end) for h in child_hits or () if h.entry.kind == MASK]
+    for h in child_hits or ():
+        if any(s <= h.start and h.end <= e for s, e in child_masks):
+            continue
+        if h.entry.kind == TERM:
+            ctx.child_terms.setdefault(h.entry.group, set()).add(h.entry.term_index)
+        elif h.entry.kind == VALUE:
+            ctx.child_values.setdefault(h.entry.group, set()).add(h.entry.text)
     para_masks = [(h.start, h.end) for h in para_hits if h.entry.kind == MASK]
     for h in para_hits:
         if h.entry.kind in (CUE, TERM) and not any(s <= h.start and h.end <= e for s, e in para_masks):
@@ -69,6 +86,8 @@ def build_context(norm_unit: str, offset: int, hits: list[Hit], header_hits: lis
         if h.entry.kind == TERM:
             if not masked(h, h.entry.group):
                 ctx.header_terms.setdefault(h.entry.group, []).append(h)
+                if any(s <= h.start and h.end <= e for s, e in key_spans):
+                    ctx.key_cats.add(h.entry.group)
     n_unit = len(hits)
     for i, h in enumerate((*hits, *header_hits)):
         k = h.entry.kind
@@ -104,6 +123,12 @@ def _denied(ctx: UnitContext, category: str) -> bool:
     return bool(after) and any(0 <= d.start - e <= DENIAL_AFTER_REACH for d in after for _, e in targets)
 
 
+def _place(ctx: UnitContext) -> bool:
+    """A public-space cue that is a place, not a camera ("cameras", "摄像头" are both groups)."""
+    dev = [(h.start, h.end) for g in ("device", "biometric") for h in ctx.cues.get(g, ())]
+    return any(not any(s <= h.start and h.end <= e for s, e in dev) for h in ctx.cues.get("public_space", ()))
+
+
 def _code_kind(ctx: UnitContext, cat: str, distinct: int) -> str | None:
     n = ctx.norm
     if ctx.coded.get(cat, 0) >= 2:
@@ -117,8 +142,19 @@ def _code_kind(ctx: UnitContext, cat: str, distinct: int) -> str | None:
 
 def _attribute(cat: str, ctx: UnitContext, terms: list[Hit]) -> tuple[str, float] | None:
     strong = any(h.entry.strong for h in terms)
-    distinct = len({h.entry.term_index for h in (*terms, *ctx.header_terms.get(cat, ()))})
+    indices = {h.entry.term_index for h in (*terms, *ctx.header_terms.get(cat, ()))}
+    distinct = len(indices)
     valuelist = distinct >= 2 or len(ctx.values.get(cat, ())) >= 2
+    if ctx.container:
+        # A key introducing a block ("skin_color_values": [...]) claims what its children list:
+        # two or more of the category's terms or values there; otherwise a weak key is a name only.
+        if len(ctx.child_terms.get(cat, ())) + len(ctx.child_values.get(cat, ())) >= 2:
+            return "attribute-values", 0.8 + 0.05 * ctx.has("biometric")
+        if not strong:
+            return None
+    if cat in ctx.key_cats and (strong or valuelist):
+        # an item of a block whose key names the attribute ("nation_values": {"2": "Uyghur"})
+        return "attribute-values", 0.8 + 0.05 * ctx.has("biometric")
     cs, cw = ctx.has("capability_strong"), ctx.has("capability_weak")
     subj = ctx.has("subject")
     device = ctx.has("device")
@@ -136,6 +172,10 @@ def _attribute(cat: str, ctx: UnitContext, terms: list[Hit]) -> tuple[str, float
         return None
     if cs and (subj or valuelist):
         return ("attribute-values" if valuelist else "attribute-field"), 0.72 + bonus
+    if cs and device and _place(ctx) and len(ctx.norm) <= 80 and _ITEM.match(ctx.norm):
+        # an event type listed under a video-analytics lead-in, observed in a public place
+        # ("Video analytics events: ... - collective prayer in the plaza"): people are the subject
+        return "attribute-field", 0.7 + bonus
     if code and (valuelist or subj or device or cw):
         return code, 0.7 + bonus
     if cw and (subj or device) and valuelist:
@@ -160,7 +200,8 @@ def _scoring(ctx: UnitContext, terms: list[Hit]) -> tuple[str, float] | None:
 
 
 def _predictive(ctx: UnitContext, terms: list[Hit]) -> tuple[str, float] | None:
-    police = ctx.has("police")
+    # "犯罪" in "犯罪的可能性", "offending" in "risk of offending": a term is not its own police context
+    police = any(not any(t.start <= h.start and h.end <= t.end for t in terms) for h in ctx.cues.get("police", ()))
     if any(h.entry.strong for h in terms):
         if ctx.has("capability_strong") or ctx.has("capability_weak") or ctx.has("subject") or police:
             return "crime-prediction", 0.85 + 0.05 * police

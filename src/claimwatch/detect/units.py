@@ -51,6 +51,7 @@ _HARD_BOUNDARY = re.compile(r"[\n\r。！？!?\u2028\u2029]")
 _COLON = re.compile(r"[:：]")
 MAX_HEADER_LINES = 40
 MAX_PARENTS = 3
+_BULLET = re.compile(r"[-*•·]\s|\d{1,3}[.)、]\s?")
 
 
 def _indent(line: str) -> int:
@@ -82,6 +83,8 @@ def header_spans(norm: str, a: int) -> list[tuple[int, int]]:
     indent = a - line_start
     pos = line_start - 1  # the "\n" ending the previous line
     seen = 0
+    # a bullet item shares the lead-in of its list: climb over sibling items to the "...:" line
+    siblings = bool(_BULLET.match(norm, a))
     while pos > 0 and seen < MAX_HEADER_LINES and len(spans) < MAX_PARENTS + 1 and a - pos < 4000:
         prev_start = norm.rfind("\n", 0, pos) + 1
         line = norm[prev_start:pos]
@@ -91,7 +94,11 @@ def header_spans(norm: str, a: int) -> list[tuple[int, int]]:
             continue
         ind = _indent(line)
         stripped = line.rstrip()
-        if ind < indent or (ind == indent and seen == 1 and stripped.endswith((":", "：", "{", "["))):
+        if siblings and ind == indent and _BULLET.match(line, ind):
+            continue
+        lead_in = ind == indent and (seen == 1 or siblings) and stripped.endswith((":", "：", "{", "["))
+        siblings = False
+        if ind < indent or lead_in:
             spans.append((prev_start + ind, prev_start + len(stripped)))
             indent = ind
             if ind == 0:
@@ -131,3 +138,37 @@ def paragraph_span(norm: str, a: int, b: int) -> tuple[int, int]:
     left = norm.rfind("\n", lo, a)
     right = norm.find("\n", b, hi)
     return (left + 1 if left >= 0 else lo), (right if right >= 0 else hi)
+
+
+# A container key line: `"race_labels": [`, `民族取值: {`, `skin tone:` (JSON as rendered by the
+# extractor, YAML, indented lists).  Its children are the value list it introduces.
+_CONTAINER_KEY = re.compile(r"^\s*[-*]?\s*[\"'`]?[^\"'`\n]{1,80}[\"'`]?\s*[:：=]\s*[\[{]?\s*$|^\s*[\[{]\s*$")
+MAX_CHILDREN = 600
+
+
+def is_container_key(line: str) -> bool:
+    return bool(_CONTAINER_KEY.match(line))
+
+
+def child_span(norm: str, a: int, b: int) -> tuple[int, int] | None:
+    """The indented block under the unit [a, b) when the unit is a whole container-key line, else None.
+
+    Bounded by MAX_CHILDREN characters so a huge array cannot make the rules quadratic."""
+    line_start = norm.rfind("\n", 0, a) + 1
+    nl = norm.find("\n", b)
+    line_end = nl if nl >= 0 else len(norm)
+    line = norm[line_start:line_end]
+    if nl < 0 or not line.rstrip().endswith((":", "：", "{", "[")) or not is_container_key(line):
+        return None
+    indent = _indent(line)
+    pos, hi = nl + 1, min(len(norm), nl + 1 + MAX_CHILDREN)
+    end = pos
+    while pos < hi:
+        nxt = norm.find("\n", pos)
+        nxt = len(norm) if nxt < 0 else nxt
+        row = norm[pos:nxt]
+        if row.strip() and _indent(row) <= indent:
+            break
+        end = min(nxt, hi)
+        pos = nxt + 1
+    return (nl + 1, end) if end > nl + 1 else None
