@@ -98,6 +98,20 @@ def test_json_maps_without_attribute_values_stay_quiet(obj):
     assert not {f.category for f in json_findings(obj)} & {"ethnicity", "race"}
 
 
-def test_dataset_named_emotion_recognition_is_not_a_product():
-    assert "emotion" not in cats("The Emotion Recognition in the Wild corpus contains 1,200 labelled film clips "
-                                 "released for academic research.")
+@pytest.mark.parametrize("text", [
+    "The Emotion Recognition in the Wild corpus contains 1,200 labelled film clips released for academic research.",
+    "We publish MoodFaces, an emotion recognition benchmark of 15k face images with six expression labels.",
+    "Our ICCV paper on facial expression recognition reaches 71% accuracy on a public test split.",
+    "《面向课堂的表情识别方法》论文在公开数据集上验证了所提网络。",
+    "該情緒識別資料集收錄2萬張人臉圖像，僅供學術研究使用。",
+])
+def test_emotion_datasets_and_papers_are_not_products(text):
+    assert "emotion" not in cats(text)
+
+
+def test_emotion_product_still_detected_next_to_the_dataset_rule():
+    assert "emotion" in cats("MoodDesk runs emotion recognition on office webcams and alerts managers to stressed employees.")
+
+
+def test_vendor_material_seen_by_reporters_is_a_report():
+    assert not cats("A sales deck seen by reporters says the cameras flag people praying in the square.")
