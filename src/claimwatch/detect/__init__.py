@@ -3,4 +3,16 @@
 from claimwatch.detect.engine import detect
 from claimwatch.detect.finding import Finding
 
-__all__ = ["detect", "Finding"]
+
+def warm_up(prefilter: bool = True) -> None:
+    """Build the compiled lexicon now (and the raw-bytes prefilter), instead of on first use."""
+    from claimwatch.detect import matcher
+
+    matcher.matcher()
+    if prefilter:
+        from claimwatch.detect import prefilter as raw
+
+        raw.may_contain_claim(b" ")
+
+
+__all__ = ["detect", "Finding", "warm_up"]

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import hyperscan
 import numpy as np
 
+from claimwatch.detect.hsdb import block_database
 from claimwatch.detect.normalize import norm_table, normalize_codes
 from claimwatch.lexicon import Lexicon, load_lexicon
 
@@ -103,14 +104,12 @@ class _Database:
     def __init__(self, patterns: list[bytes], ids: list[int], fixed: list[int | None]):
         self._ids = ids  # local id -> matcher pattern index
         self._fixed = [fixed[i] for i in ids]
-        self._db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
-        self._db.compile(
-            expressions=[patterns[i] for i in ids],
-            ids=list(range(len(ids))),
-            elements=len(ids),
+        self._db = block_database(
+            [patterns[i] for i in ids],
+            list(range(len(ids))),
             # Start-of-match tracking is costly to compile: only variable-length patterns (with a
             # separator) need it; a fixed-length match starts at end - length.
-            flags=[0 if fixed[i] is not None else hyperscan.HS_FLAG_SOM_LEFTMOST for i in ids],
+            [0 if fixed[i] is not None else hyperscan.HS_FLAG_SOM_LEFTMOST for i in ids],
         )
         self._local = threading.local()
 

@@ -27,6 +27,7 @@ import threading
 import hyperscan
 import numpy as np
 
+from claimwatch.detect.hsdb import block_database
 from claimwatch.detect.matcher import TERM, matcher
 from claimwatch.detect.normalize import norm_table
 
@@ -105,14 +106,12 @@ class Prefilter:
         self.literals: list[bytes] = list(seen)
         self._key_of: list[int] = list(seen.values())
         self.patterns: list[bytes] = [_esc(x).encode("ascii") for x in self.literals]
-        self._db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
-        self._db.compile(
-            expressions=self.patterns,
-            ids=list(range(len(self.patterns))),
-            elements=len(self.patterns),
+        self._db = block_database(
+            self.patterns,
+            list(range(len(self.patterns))),
             # Caseless covers ASCII letters in every encoding; on the second byte of a GBK/Big5 pair it
             # only widens the net, which a prefilter may do.
-            flags=hyperscan.HS_FLAG_SINGLEMATCH | hyperscan.HS_FLAG_CASELESS,
+            hyperscan.HS_FLAG_SINGLEMATCH | hyperscan.HS_FLAG_CASELESS,
         )
         self._local = threading.local()
 

@@ -13,6 +13,9 @@ from importlib import resources
 
 import yaml
 
+# libyaml's safe loader parses the same documents ~10x faster than the pure-Python one (start-up).
+_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 CATEGORY_IDS: tuple[str, ...] = (
     "ethnicity",
     "race",
@@ -152,7 +155,7 @@ def load_lexicon() -> Lexicon:
         if not entry.name.endswith(".yaml"):
             continue
         try:
-            doc = yaml.safe_load(entry.read_text(encoding="utf-8"))
+            doc = yaml.load(entry.read_text(encoding="utf-8"), Loader=_SAFE_LOADER)
         except yaml.YAMLError as exc:
             raise LexiconError(f"{entry.name}: invalid YAML: {exc}".splitlines()[0]) from None
         if entry.name == "cues.yaml":

@@ -22,8 +22,13 @@ if __name__ == "__main__":
 from claimwatch.scan.worker import FileResult, scan_file  # noqa: E402
 
 
-def _scan_one(item: tuple[int, str], prefilter: bool) -> tuple:
+def _scan_one(item: tuple[int, str], prefilter: bool, blobs: dict[str, bytes] | None = None) -> tuple:
     index, path = item
+    if blobs:
+        # The driver's compiled Hyperscan databases: executors load instead of compiling.
+        from claimwatch.detect import hsdb
+
+        hsdb.preload(blobs)
     r = scan_file(path, prefilter=prefilter)
     # Plain tuples travel between JVM and Python workers without needing our classes pickled by value.
     return (index, r.path, r.findings, r.errors, r.records, r.candidates, r.size)
@@ -86,9 +91,12 @@ def scan_paths(spark, paths: list[str], *, prefilter: bool = True) -> list[FileR
     """Scan `paths` on the cluster, one partition (task) per file; results in input order."""
     if not paths:
         return []
+    from claimwatch.scan import hscache
+
     sc = spark.sparkContext
+    shared = sc.broadcast(hscache.warm_up(prefilter=prefilter))
     rdd = sc.parallelize(list(enumerate(paths)), len(paths))
-    rows = rdd.map(lambda item: _scan_one(item, prefilter)).collect()
+    rows = rdd.map(lambda item: _scan_one(item, prefilter, shared.value)).collect()
     rows.sort(key=lambda row: row[0])
     return [
         FileResult(path=p, findings=f, errors=e, records=n, candidates=c, size=s)

@@ -1,0 +1,58 @@
+"""Compile Hyperscan databases once, and move compiled ones between processes as bytes.
+
+Compiling the lexicon's databases takes seconds; loading a serialised one takes milliseconds. This
+module keeps no files: callers that may do I/O (the bulk scanner, the Spark job) export the
+compiled databases as bytes with `export_compiled()`, keep or ship them, and hand them to another
+process with `preload()`. The key of a database is a hash of everything its compilation depends on,
+so a preloaded database is only ever used for exactly the patterns it was compiled from, and
+detection results never depend on whether a database was compiled or loaded.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+
+import hyperscan
+
+_lock = threading.Lock()
+_compiled: dict[str, bytes] = {}  # key -> serialised database, for export
+_preloaded: dict[str, bytes] = {}  # key -> serialised database handed in by a caller
+
+
+def _key(expressions: list[bytes], ids: list[int], flags: list[int] | int) -> str:
+    h = hashlib.sha256()
+    h.update(f"hyperscan {hyperscan.__version__}\n".encode())
+    flag_list = flags if isinstance(flags, list) else [flags] * len(expressions)
+    for expr, i, f in zip(expressions, ids, flag_list):
+        h.update(b"%d %d %d:" % (i, f, len(expr)))
+        h.update(expr)
+    return h.hexdigest()
+
+
+def block_database(expressions: list[bytes], ids: list[int], flags: list[int] | int) -> hyperscan.Database:
+    """A block-mode database for these patterns: loaded if preloaded, otherwise compiled."""
+    key = _key(expressions, ids, flags)
+    with _lock:
+        blob = _preloaded.get(key)
+    if blob is not None:
+        db = hyperscan.loadb(blob, hyperscan.HS_MODE_BLOCK)
+    else:
+        db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
+        db.compile(expressions=expressions, ids=ids, elements=len(expressions), flags=flags)
+        blob = hyperscan.dumpb(db)
+    with _lock:
+        _compiled[key] = blob
+    return db
+
+
+def export_compiled() -> dict[str, bytes]:
+    """Every database this process has built or loaded, serialised, keyed by its pattern hash."""
+    with _lock:
+        return dict(_compiled)
+
+
+def preload(blobs: dict[str, bytes]) -> None:
+    """Offer serialised databases; each is used only by a later build of exactly its patterns."""
+    with _lock:
+        _preloaded.update(blobs)

@@ -1,0 +1,86 @@
+"""A disk cache of the detector's compiled Hyperscan databases, for fast scanner start-up.
+
+Compiling the lexicon's databases costs seconds in every process; a scan of many files starts
+several processes (workers, Spark executors). The parent warms up once — loading the cache or
+compiling — and gives the serialised databases to its workers. The cache is best-effort: a missing,
+unwritable or damaged cache only costs the compile time, never a wrong result (every entry carries
+a SHA-256 of its bytes, and the detector uses a database only for exactly the patterns it was
+compiled from).
+
+Location: $CLAIMWATCH_CACHE_DIR, else $XDG_CACHE_HOME/claimwatch, else ~/.cache/claimwatch.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from pathlib import Path
+
+from claimwatch.detect import hsdb
+
+_SUFFIX = ".hsdb"
+
+
+def cache_dir() -> Path:
+    explicit = os.environ.get("CLAIMWATCH_CACHE_DIR")
+    if explicit:
+        return Path(explicit)
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "claimwatch"
+
+
+def load(directory: Path | None = None) -> dict[str, bytes]:
+    """Intact entries of the cache (damaged or foreign files are ignored)."""
+    directory = directory or cache_dir()
+    blobs: dict[str, bytes] = {}
+    try:
+        entries = list(directory.glob(f"*{_SUFFIX}"))
+    except OSError:
+        return blobs
+    for path in entries:
+        try:
+            raw = path.read_bytes()
+        except OSError:
+            continue
+        digest, blob = raw[:64], raw[64:]
+        if blob and hashlib.sha256(blob).hexdigest().encode() == digest:
+            blobs[path.name[: -len(_SUFFIX)]] = blob
+    return blobs
+
+
+def save(blobs: dict[str, bytes], directory: Path | None = None) -> None:
+    """Write entries not yet cached; atomic per entry; silent when the cache can't be written."""
+    directory = directory or cache_dir()
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        for key, blob in blobs.items():
+            target = directory / f"{key}{_SUFFIX}"
+            if target.exists():
+                continue
+            fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-")
+            try:
+                with os.fdopen(fd, "wb") as fh:
+                    fh.write(hashlib.sha256(blob).hexdigest().encode() + blob)
+                os.replace(tmp, target)
+            finally:
+                if os.path.exists(tmp):
+                    os.unlink(tmp)
+    except OSError:
+        pass
+
+
+def warm_up(prefilter: bool = True) -> dict[str, bytes]:
+    """Build the detector (and prefilter) databases in this process, from the cache when possible.
+
+    Returns the serialised databases, to hand to worker processes with `hsdb.preload`.
+    """
+    from claimwatch.detect import warm_up as build
+
+    cached = load()
+    hsdb.preload(cached)
+    build(prefilter=prefilter)
+    blobs = hsdb.export_compiled()
+    if any(key not in cached for key in blobs):
+        save(blobs)
+    return blobs
