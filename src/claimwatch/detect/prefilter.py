@@ -22,6 +22,7 @@ a CJK term split by markup inside the word ("维<b>族</b>", which the extractor
 
 from __future__ import annotations
 
+import functools
 import threading
 
 import hyperscan
@@ -48,8 +49,9 @@ def _esc(b: bytes) -> str:
     return "".join(f"\\x{x:02x}" for x in b)
 
 
+@functools.lru_cache(maxsize=None)
 def _form(ch: str, form: str) -> bytes | None:
-    """Bytes of one character written in `form`, None if it cannot be."""
+    """Bytes of one character written in `form`, None if it cannot be (memoised: start-up time)."""
     cp = ord(ch)
     if form == "html-dec":
         return f"&#{cp};".encode()
