@@ -8,7 +8,8 @@ from claimwatch.detect.finding import Finding
 from claimwatch.detect.matcher import Hit, matcher
 from claimwatch.detect.normalize import normalize_codes
 from claimwatch.detect.rules import build_context, decide
-from claimwatch.detect.units import child_span, header_spans, is_container_key, paragraph_span, trim, unit_bounds
+from claimwatch.detect.units import (child_span, header_spans, is_container_key, label_spans, paragraph_span, trim,
+                                     unit_bounds)
 from claimwatch.lexicon import load_lexicon
 
 
@@ -49,6 +50,7 @@ def detect(text: str) -> list[Finding]:
             a = units[-1][1]
         units.append((a, b))
     headers = [header_spans(norm, a) for a, _ in units]
+    labels = [label_spans(norm, a, b) for a, b in units]
     # Paragraph context is only used by the scoring rules: only units with such a term pay for it.
     lex = load_lexicon()
     para_units = set()
@@ -61,7 +63,7 @@ def detect(text: str) -> list[Finding]:
     children = [child_span(norm, a, b) for a, b in units]
     paras = [paragraph_span(norm, a, b) if i in para_units else (a, b) for i, (a, b) in enumerate(units)]
     # Only now look at the context words (cues, masks, negatives), and only inside the windows.
-    spans = sorted({sp for hs in headers for sp in hs} | set(units) | set(paras) | {c for c in children if c})
+    spans = sorted({sp for hs in (*headers, *labels) for sp in hs} | set(units) | set(paras) | {c for c in children if c})
     merged: list[tuple[int, int]] = []
     for a, b in spans:
         if merged and a <= merged[-1][1]:
@@ -81,14 +83,15 @@ def detect(text: str) -> list[Finding]:
         return out
 
     findings: list[Finding] = []
-    for (a, b), hdr, (pa, pb), child in zip(units, headers, paras, children):
+    for (a, b), hdr, lbl, (pa, pb), child in zip(units, headers, labels, paras, children):
         header: list[Hit] = []
         for hs, he in hdr:
             header.extend(hits_in(hs, he))
+        label = [h for ls, le in lbl for h in hits_in(ls, le)]
         keys = [(hs, he) for hs, he in hdr if is_container_key(norm[hs:he])]
         para = [h for h in hits_in(pa, pb) if h.end <= a or h.start >= b]
         ctx = build_context(norm[a:b], a, hits_in(a, b), header, para,
-                            hits_in(*child) if child else None, keys)
+                            hits_in(*child) if child else None, keys, label)
         for cat_id, terms in ctx.terms.items():
             res = decide(cat_id, lex.categories[cat_id].mode, ctx)
             if res is None:

@@ -20,7 +20,7 @@ _PLAIN_FIELD = re.compile(r"^\s*[-*•]?\s*[a-z][a-z0-9]*\s*[:=]")
 _COMMENT = re.compile(r"(^|[^:/])//|/\*")
 _ITEM = re.compile(r"\s*(?:[-*•·]|\d{1,3}[.)、])\s*\S")
 _ALARM = {"报警", "告警", "预警", "警情", "比中", "alarm", "alert", "warning", "watchlist"}
-DENIAL_REACH = 30  # characters between a denial and the term / capability it negates
+DENIAL_REACH = 40  # characters between a denial and the term / capability it negates
 DENIAL_AFTER_REACH = 20  # ... between the term / capability and a denial written after it
 
 
@@ -53,14 +53,16 @@ _CODE_BEFORE = re.compile(r"(?:^|[\s,;，；(（/|])\d{1,3}\s*[-=:：.、)）]\s
 
 def build_context(norm_unit: str, offset: int, hits: list[Hit], header_hits: list[Hit] = (),
                   para_hits: list[Hit] = (), child_hits: list[Hit] | None = None,
-                  key_spans: list[tuple[int, int]] = ()) -> UnitContext:
+                  key_spans: list[tuple[int, int]] = (), label_hits: list[Hit] = ()) -> UnitContext:
     """Group the hits of one unit (and of its header spans); drop terms and cues inside a mask phrase.
 
     `para_hits` (the rest of the unit's paragraph) only contribute cue group names, used by the
     scoring rules whose evidence is often spread over two sentences.  `child_hits` (not None when
     the unit is a container-key line) are the block it introduces: its terms and values make the
     value list.  `key_spans` are header lines that are container keys: a term there names the
-    attribute whose values the unit lists."""
+    attribute whose values the unit lists.  `label_hits` come from the table / definition-list cells
+    around a cell-like unit: their terms and values join the value list, and their cues count only
+    when the unit is a value line itself (a strong term, or a value list with the cells)."""
     ctx = UnitContext(norm_unit, container=child_hits is not None)
     child_masks = [(h.start, h.end) for h in child_hits or () if h.entry.kind == MASK]
     for h in child_hits or ():
@@ -77,7 +79,7 @@ def build_context(norm_unit: str, offset: int, hits: list[Hit], header_hits: lis
                 ctx.para_cues.add(h.entry.group)
             else:
                 ctx.para_terms.setdefault(h.entry.group, set()).add(h.entry.text)
-    masks = [(h.start, h.end, h.entry.group) for h in (*hits, *header_hits) if h.entry.kind == MASK]
+    masks = [(h.start, h.end, h.entry.group) for h in (*hits, *header_hits, *label_hits) if h.entry.kind == MASK]
 
     def masked(h: Hit, only: str | None) -> bool:
         return any(s <= h.start and h.end <= e and (only is None or g == only) for s, e, g in masks)
@@ -108,13 +110,51 @@ def build_context(norm_unit: str, offset: int, hits: list[Hit], header_hits: lis
             ctx.negatives.add(h.entry.group)
         elif k == HARD_NEG:
             ctx.hard_negatives.add(h.entry.group)
+    if label_hits:
+        _add_labels(ctx, label_hits, masked)
     return ctx
 
 
-def _denied(ctx: UnitContext, category: str) -> bool:
+def _add_labels(ctx: UnitContext, label_hits: list[Hit], masked) -> None:
+    label_terms: dict[str, set[int]] = {}
+    label_values: dict[str, set[str]] = {}
+    for h in label_hits:
+        if h.entry.kind == TERM and not masked(h, h.entry.group):
+            label_terms.setdefault(h.entry.group, set()).add(h.entry.term_index)
+        elif h.entry.kind == VALUE and not masked(h, None):
+            label_values.setdefault(h.entry.group, set()).add(h.entry.text)
+    value_line = False
+    for cat, hs in ctx.terms.items():
+        idx = {h.entry.term_index for h in hs} | label_terms.get(cat, set())
+        vals = ctx.values.get(cat, set()) | label_values.get(cat, set())
+        if any(h.entry.strong for h in hs) or len(idx) >= 2 or len(vals) >= 2:
+            value_line = True
+            break
+    if not value_line:
+        return  # a lone weak term in a menu or a table of anything: the cells around it say nothing
+    for h in label_hits:
+        k = h.entry.kind
+        if k == TERM and h.entry.group in ctx.terms and not masked(h, h.entry.group):
+            ctx.header_terms.setdefault(h.entry.group, []).append(h)
+        elif k == VALUE and not masked(h, None):
+            ctx.values.setdefault(h.entry.group, set()).add(h.entry.text)
+        elif k == CUE and not masked(h, None):
+            ctx.cues.setdefault(h.entry.group, []).append(h)
+        elif k == NEG:
+            ctx.negatives.add(h.entry.group)
+        elif k == HARD_NEG:
+            ctx.hard_negatives.add(h.entry.group)
+
+
+def _denied(ctx: UnitContext, category: str, mode: str) -> bool:
     before, after = ctx.cues.get("denial"), ctx.cues.get("denial_after")
     if not before and not after:
         return False
+    if mode == "scoring":
+        # "banned", "不得", "拒绝" deny a capability elsewhere but are the penalty of a score here
+        pen = [(h.start, h.end) for h in ctx.cues.get("penalty", ())]
+        before = [d for d in before or () if not any(d.start < e and s < d.end for s, e in pen)]
+        after = [d for d in after or () if not any(d.start < e and s < d.end for s, e in pen)]
     targets = [(h.start, h.end) for h in ctx.terms.get(category, ())]
     for g in ("capability_strong", "capability_weak", "penalty", "rbi_match"):
         targets.extend((h.start, h.end) for h in ctx.cues.get(g, ()))
@@ -244,7 +284,7 @@ def decide(cat: str, mode: str, ctx: UnitContext) -> tuple[str, float] | None:
         return None
     if cat in ctx.negatives and not ctx.has("biometric"):
         return None
-    if _denied(ctx, cat):
+    if _denied(ctx, cat, mode):
         return None
     fn = _MODES.get(mode)
     res = fn(ctx, terms) if fn else _attribute(cat, ctx, terms)

@@ -172,3 +172,44 @@ def child_span(norm: str, a: int, b: int) -> tuple[int, int] | None:
         end = min(nxt, hi)
         pos = nxt + 1
     return (nl + 1, end) if end > nl + 1 else None
+
+
+# Cells of HTML tables and definition lists come out of the extractor one per line, without the
+# colon a written lead-in has: "Attribute output\ngender, age band\nethnic origin (Han / Uyghur)".
+# A short line in a run of such label-like lines reads the run above it (its <dt> / <th>) and the
+# cell after it (the values of a "skin tone | yellow / white" row) as context.
+MAX_LABEL = 60  # a cell or term, not a sentence
+MAX_CELL_UNIT = 120
+LABEL_UP = 8
+_SENTENCE = re.compile(r"[。！？!?]|\.\s|\.$")
+
+
+def _label_like(line: str, limit: int = MAX_LABEL) -> bool:
+    t = line.strip()
+    return 0 < len(t) <= limit and not _SENTENCE.search(t)
+
+
+def label_spans(norm: str, a: int, b: int) -> list[tuple[int, int]]:
+    """Label-like lines around the unit [a, b) when the unit is a whole short cell-like line."""
+    line_start = norm.rfind("\n", 0, a) + 1
+    nl = norm.find("\n", b)
+    line_end = nl if nl >= 0 else len(norm)
+    if norm[line_start:a].strip() or norm[b:line_end].strip() or not _label_like(norm[a:b], MAX_CELL_UNIT):
+        return []
+    spans: list[tuple[int, int]] = []
+    pos = line_start - 1
+    for _ in range(LABEL_UP):
+        if pos <= 0:
+            break
+        prev_start = norm.rfind("\n", 0, pos) + 1
+        line = norm[prev_start:pos]
+        if not _label_like(line):
+            break
+        spans.append((prev_start, pos))
+        pos = prev_start - 1
+    if nl >= 0:
+        nxt = norm.find("\n", nl + 1)
+        nxt = len(norm) if nxt < 0 else nxt
+        if _label_like(norm[nl + 1:nxt]):
+            spans.append((nl + 1, nxt))
+    return spans
