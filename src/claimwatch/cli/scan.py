@@ -71,16 +71,9 @@ def scan(
 
             results = run_local(files, workers=workers, prefilter=not no_prefilter, progress=bar.advance)
         for res in results:
-            stats.files += 1
-            stats.records += res.records
-            stats.candidates += res.candidates
-            stats.bytes += res.size
-            stats.findings += len(res.findings)
-            if res.errors:
-                stats.failed_files += 1
-                stats.errors += len(res.errors)
-                for line in res.errors:
-                    bar.print_line(f"claimwatch: read error: {line}")
+            stats.add(res)
+            for line in res.errors:
+                bar.print_line(f"claimwatch: read error: {line}")
             writer.write(res.findings)
     except BrokenPipeError:
         # `claimwatch scan ... | head`: the reader is gone, stop quietly like other Unix tools.

@@ -18,6 +18,17 @@ class Stats:
     failed_files: int = 0
     started: float = field(default_factory=time.perf_counter)
 
+    def add(self, res) -> None:
+        """Count one FileResult (scan.worker) in."""
+        self.files += 1
+        self.records += res.records
+        self.candidates += res.candidates
+        self.bytes += res.size
+        self.findings += len(res.findings)
+        if res.errors:
+            self.failed_files += 1
+            self.errors += len(res.errors)
+
     def summary(self) -> str:
         elapsed = time.perf_counter() - self.started
         rate = self.bytes / elapsed / 1e6 if elapsed > 0 else 0.0

@@ -142,12 +142,7 @@ def main(argv: list[str] | None = None) -> int:
     writer = FindingsWriter(args.out, "jsonl")
     try:
         for res in results:
-            stats.files += 1
-            stats.records += res.records
-            stats.candidates += res.candidates
-            stats.bytes += res.size
-            stats.findings += len(res.findings)
-            stats.errors += len(res.errors)
+            stats.add(res)
             for line in res.errors:
                 sys.stderr.write(f"claimwatch: read error: {line}\n")
             writer.write(res.findings)
