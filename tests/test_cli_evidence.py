@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 
 import pytest
 from support_http import LoopbackServer
@@ -142,3 +145,13 @@ def test_home_that_is_a_file_is_one_line(cli):
     for args in (("events",), ("claims", "--format", "jsonl"), ("capture", "http://127.0.0.1:9/x"), ("reindex",)):
         res = cli(*args, code=2)
         assert res.stderr.startswith("claimwatch: error:") and res.stderr.count("\n") == 1, args
+
+
+def test_verify_over_no_archive_is_bad_input_not_ok(tmp_path):
+    home = tmp_path / "empty-home"
+    env = {**os.environ, "CLAIMWATCH_HOME": str(home)}
+    proc = subprocess.run([sys.executable, "-m", "claimwatch", "verify"], env=env, capture_output=True, text=True)
+    assert proc.returncode == 2
+    assert proc.stdout == ""
+    assert proc.stderr.count("\n") == 1 and "nothing to verify" in proc.stderr
+    assert not home.exists()  # verify never creates anything

@@ -206,8 +206,12 @@ def verify() -> None:
     from claimwatch.archive import Archive
 
     s = settings()
+    archive = Archive(s.home)
+    if not archive.warc_files() and not any(s.ledger_dir.glob("*")):
+        # "ok" over nothing would mislead someone pointing at the wrong folder.
+        fail(f"nothing to verify: no archive under {s.home} (set CLAIMWATCH_HOME)", EXIT_BAD_INPUT)
     try:
-        report = Archive(s.home).verify()
+        report = archive.verify()
     except Exception as exc:  # noqa: BLE001 - one line, never a traceback
         fail(f"verify could not run: {' '.join(str(exc).split())[:300]}", EXIT_BAD_INPUT)
     for w in report.warnings:
