@@ -8,7 +8,7 @@ import subprocess
 import sys
 
 import pytest
-from support_http import LoopbackServer
+from support_http import LoopbackServer, closed_port
 from support_pg import pg_server  # noqa: F401
 from test_pipeline import API, CLASSROOM, PRODUCT, version
 from typer.testing import CliRunner
@@ -155,3 +155,19 @@ def test_verify_over_no_archive_is_bad_input_not_ok(tmp_path):
     assert proc.stdout == ""
     assert proc.stderr.count("\n") == 1 and "nothing to verify" in proc.stderr
     assert not home.exists()  # verify never creates anything
+
+
+def test_failed_fetches_are_archived_but_exit_1_with_one_line_each(cli):
+    with LoopbackServer() as srv:
+        srv.route("/down", status=503, body=b"maintenance", headers={"Content-Type": "text/plain"})
+        refused = f"http://127.0.0.1:{closed_port()}/page"
+        res = cli("capture", "--format", "jsonl", refused, srv.url("/down"), code=1)
+    records = jsonl(res.stdout)
+    assert [r["outcome"] for r in records] == ["failed", "failed"]
+    assert all(r["events"] == [] for r in records)  # a failure proves nothing: no events
+    lines = res.stderr.strip().splitlines()
+    assert len(lines) == 2 and all("failed" in line and "recorded as a failed capture" in line for line in lines)
+    assert "HTTP 503" in lines[1]
+    # Both are evidence: archived, ledgered, verifiable, visible in history.
+    cli("verify")
+    assert len(jsonl(cli("history", "--format", "jsonl", refused).stdout)) == 1

@@ -95,6 +95,7 @@ def capture(
         fail(f"cannot open the archive in {s.home}: {exc}", EXIT_BAD_INPUT)
     store = None
     db_errors: list[str] = []
+    fetch_failures = 0
     try:
         store = open_store(s.database_url)
     except StoreError:
@@ -112,12 +113,21 @@ def capture(
                 if out.db_error:
                     db_errors.append(out.db_error)
                 _print_outcome(out, fmt)
+                if out.outcome == "failed":
+                    # Archived as a failed capture (never as absence), but the fetch itself failed.
+                    fetch_failures += 1
+                    a = out.archived
+                    why = a.error or f"HTTP {a.status}"
+                    sys.stderr.write(f"claimwatch: error: capture of {url} failed: {' '.join(why.split())[:300]}"
+                                     " (recorded as a failed capture)\n")
                 advance(n)
     finally:
         if store is not None:
             store.close()
     if db_errors:
         fail(db_errors[0], EXIT_BAD_INPUT)
+    if fetch_failures:
+        raise typer.Exit(EXIT_CHECK_FAILED)
 
 
 def _print_outcome(out, fmt: Format) -> None:
