@@ -114,3 +114,15 @@ def test_trust_and_citizen_ratings_with_penalties(text):
 ])
 def test_hard_negatives_stay_quiet(text):
     assert cats(text) == set()
+
+
+@pytest.mark.parametrize("text", [
+    "禁止区域入侵检测，人员民族识别（汉/维/回）。",  # 禁止区域 is a feature, the next clause is a claim
+    "禁止區域入侵偵測，人員民族識別（漢/維/回）。",  # Traditional
+])
+def test_denial_reaches_only_its_own_clause(text):
+    assert cats(text) == {"ethnicity"}
+
+
+def test_each_clause_with_its_own_denial_stays_quiet():
+    assert cats("我们不提供民族识别，也不做宗教分析。") == set()

@@ -27,6 +27,7 @@ DENIAL_AFTER_REACH = 20  # ... between the term / capability and a denial writte
 @dataclass(slots=True)
 class UnitContext:
     norm: str  # normalised text of the unit
+    offset: int = 0  # where the unit starts in the whole text (hit offsets are global)
     cues: dict[str, list[Hit]] = field(default_factory=dict)
     terms: dict[str, list[Hit]] = field(default_factory=dict)
     header_terms: dict[str, list[Hit]] = field(default_factory=dict)  # from lead-ins / parent lines
@@ -63,7 +64,7 @@ def build_context(norm_unit: str, offset: int, hits: list[Hit], header_hits: lis
     attribute whose values the unit lists.  `label_hits` come from the table / definition-list cells
     around a cell-like unit: their terms and values join the value list, and their cues count only
     when the unit is a value line itself (a strong term, or a value list with the cells)."""
-    ctx = UnitContext(norm_unit, container=child_hits is not None)
+    ctx = UnitContext(norm_unit, offset, container=child_hits is not None)
     child_masks = [(h.start, h.end) for h in child_hits or () if h.entry.kind == MASK]
     for h in child_hits or ():
         if any(s <= h.start and h.end <= e for s, e in child_masks):
@@ -158,9 +159,32 @@ def _denied(ctx: UnitContext, category: str, mode: str) -> bool:
     targets = [(h.start, h.end) for h in ctx.terms.get(category, ())]
     for g in ("capability_strong", "capability_weak", "penalty", "rbi_match"):
         targets.extend((h.start, h.end) for h in ctx.cues.get(g, ()))
-    if before and any(0 <= s - d.end <= DENIAL_REACH for d in before for s, _ in targets):
+    terms = ctx.terms.get(category, ())
+    # A denial negates its own clause: "禁止区域入侵检测，人员民族识别" denies nothing about 民族, while
+    # "严禁对访客进行民族、宗教信仰的识别" and "never identify shoppers by race, ethnicity or religion"
+    # deny every attribute they list.
+    for d in before or ():
+        if any(0 <= s - d.end <= DENIAL_REACH for s, _ in targets) and \
+                any(_one_clause(ctx, min(t.start, d.end), max(t.start, d.end)) for t in terms):
+            return True
+    for d in after or ():
+        if any(0 <= d.start - e <= DENIAL_AFTER_REACH for _, e in targets) and \
+                any(_one_clause(ctx, min(t.end, d.start), max(t.end, d.start)) for t in terms):
+            return True
+    return False
+
+
+# The normaliser folds "，" to ","; a comma touching a CJK character is a Chinese clause break, while
+# an English comma (followed by a space) separates the items of a denied list.
+_CLAUSE_BREAK = re.compile(r"[；;]|(?<=[\u3400-\u9fff]),|,(?=[\u3400-\u9fff])")
+
+
+def _one_clause(ctx: UnitContext, i: int, j: int) -> bool:
+    """No clause break (Chinese comma, semicolon) between global offsets i <= j; spans reaching into a header count as one."""
+    a, b = i - ctx.offset, j - ctx.offset
+    if a < 0 or b > len(ctx.norm):
         return True
-    return bool(after) and any(0 <= d.start - e <= DENIAL_AFTER_REACH for d in after for _, e in targets)
+    return not _CLAUSE_BREAK.search(ctx.norm, a, b)
 
 
 def _place(ctx: UnitContext) -> bool:
