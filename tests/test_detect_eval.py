@@ -23,7 +23,8 @@ def _bench():
 @pytest.mark.parametrize("name", ["detect_heldout.jsonl", "detect_heldout2.jsonl", "detect_heldout3.jsonl",
                                   "detect_heldout4.jsonl", "detect_heldout5.jsonl",
                                   "detect_heldout6.jsonl", "detect_heldout7.jsonl",
-                                  "detect_heldout8.jsonl", "detect_heldout9.jsonl"])
+                                  "detect_heldout8.jsonl", "detect_heldout9.jsonl",
+                                  "detect_heldout10.jsonl"])
 def test_heldout_precision_and_recall(name):
     bench = _bench()
     rows = bench.load(DATA / name)
@@ -36,7 +37,7 @@ def test_heldout_precision_and_recall(name):
 
 def test_heldout_covers_every_category_language_and_form():
     bench = _bench()
-    rows = [r for n in ("", "2", "3", "4", "5", "6", "7", "8", "9") for r in bench.load(DATA / f"detect_heldout{n}.jsonl")]
+    rows = [r for n in ("", "2", "3", "4", "5", "6", "7", "8", "9", "10") for r in bench.load(DATA / f"detect_heldout{n}.jsonl")]
     labelled = {c for d in rows for c in d["labels"]}
     assert labelled == set(bench.CATEGORY_IDS)
     assert {d["fmt"] for d in rows} == {"txt", "html", "h", "json"}

@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass, field
 
 from claimwatch.detect.matcher import CUE, HARD_NEG, MASK, NEG, TERM, VALUE, Hit
+from claimwatch.lexicon import load_lexicon
 
 # An enum member / #define with a trailing comment:  EM_RACE_YELLOW,  // 黄种人
 _ENUM_LINE = re.compile(r"^\s*(#define\s+)?[a-z_][a-z0-9_]*\s*(=\s*[^,;/]+?)?\s*,?\s*(//|/\*|#|--)")
@@ -47,6 +48,33 @@ class UnitContext:
 
     def cue_texts(self, group: str) -> set[str]:
         return {h.entry.text for h in self.cues.get(group, ())}
+
+
+# A list of one-character items right after a term, in parentheses or after a colon:
+# "肤色（黄、白、黑）", "肤色：黄/白/黑", "skin colour (Y, W, B)".
+_SHORT_LIST = re.compile(r"\s*[(:]\s*([^\W\d_])((?:\s*[、/,|]\s*[^\W\d_])+)\s*(?=[)、/,|。;.\s]|$)")
+_INITIALS: dict[str, frozenset[str]] = {}
+
+
+def _initials(cat: str) -> frozenset[str]:
+    """First characters of the category's attribute values (黄色 -> 黄, yellow -> y)."""
+    got = _INITIALS.get(cat)
+    if got is None:
+        got = _INITIALS[cat] = frozenset(v[0] for v in load_lexicon().categories[cat].values if v)
+    return got
+
+
+def _short_values(norm_unit: str, offset: int, h: Hit) -> set[str]:
+    """Abbreviated values listed right after a weak term: each item one character, each the initial
+    of one of the category's values, so "肤色（黄、白、黑）" is a value list and "肤色（浅）" is not."""
+    m = _SHORT_LIST.match(norm_unit, h.end - offset)
+    if not m:
+        return set()
+    items = {m.group(1), *re.findall(r"[^\W\d_]", m.group(2))}
+    initials = _initials(h.entry.group)
+    if len(items) < 2 or not items <= initials:
+        return set()
+    return {f"{i}." for i in items}
 
 
 _CODE_BEFORE = re.compile(r"(?:^|[\s,;，；(（/|])\d{1,3}\s*[-=:：.、)）]\s*$")
@@ -99,6 +127,8 @@ def build_context(norm_unit: str, offset: int, hits: list[Hit], header_hits: lis
                 continue
             if not masked(h, h.entry.group):
                 ctx.terms.setdefault(h.entry.group, []).append(h)
+                if not h.entry.strong and (short := _short_values(norm_unit, offset, h)):
+                    ctx.values.setdefault(h.entry.group, set()).update(short)
                 if _CODE_BEFORE.search(norm_unit, 0, h.start - offset):
                     ctx.coded[h.entry.group] = ctx.coded.get(h.entry.group, 0) + 1
         elif k == CUE:
@@ -299,12 +329,18 @@ def _rbi(ctx: UnitContext, terms: list[Hit]) -> tuple[str, float] | None:
 _MODES = {"scoring": _scoring, "predictive": _predictive, "scraping": _scraping, "rbi": _rbi}
 
 
+def _reported(ctx: UnitContext, terms: list[Hit]) -> bool:
+    """A report cue that is not part of the category's own term ("批评" in "批评政府", "critics" in
+    "government critics" name the people profiled, not a report about the vendor)."""
+    return any(not any(t.start <= h.start and h.end <= t.end for t in terms) for h in ctx.cues.get("report", ()))
+
+
 def decide(cat: str, mode: str, ctx: UnitContext) -> tuple[str, float] | None:
     """(rule id, score) if the unit claims `cat`, else None."""
     terms = ctx.terms.get(cat)
     if not terms:
         return None
-    if ctx.has("report") or ctx.has("self_declared") or cat in ctx.hard_negatives:
+    if _reported(ctx, terms) or ctx.has("self_declared") or cat in ctx.hard_negatives:
         return None
     if cat in ctx.negatives and not ctx.has("biometric"):
         return None
