@@ -9,15 +9,7 @@ from __future__ import annotations
 import pytest
 
 from claimwatch.detect import detect
-from claimwatch.extract import extract
-from support_detect import cats, check_offsets
-
-
-def html_cats(markup: str, encoding: str = "utf-8") -> set[str]:
-    text = extract(markup.encode(encoding), content_type="text/html").text
-    found = detect(text)
-    check_offsets(text, found)
-    return {f.category for f in found}
+from support_detect import cats, check_offsets, html_cats
 
 
 # 1. Prohibitions and refusals deny every attribute they list, in English and Chinese.
