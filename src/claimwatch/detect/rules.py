@@ -36,6 +36,7 @@ class UnitContext:
     para_cues: set[str] = field(default_factory=set)  # cue groups elsewhere in the unit's paragraph
     para_terms: dict[str, set[str]] = field(default_factory=dict)  # category -> term texts there
     values: dict[str, set[str]] = field(default_factory=dict)
+    own_values: set[str] = field(default_factory=set)  # categories with a value in the unit itself
     negatives: set[str] = field(default_factory=set)  # categories with a topic negative
     hard_negatives: set[str] = field(default_factory=set)
     container: bool = False  # the unit is a container-key line (`"race_labels": [`)
@@ -129,6 +130,7 @@ def build_context(norm_unit: str, offset: int, hits: list[Hit], header_hits: lis
                 ctx.terms.setdefault(h.entry.group, []).append(h)
                 if not h.entry.strong and (short := _short_values(norm_unit, offset, h)):
                     ctx.values.setdefault(h.entry.group, set()).update(short)
+                    ctx.own_values.add(h.entry.group)
                 if _CODE_BEFORE.search(norm_unit, 0, h.start - offset):
                     ctx.coded[h.entry.group] = ctx.coded.get(h.entry.group, 0) + 1
         elif k == CUE:
@@ -137,6 +139,8 @@ def build_context(norm_unit: str, offset: int, hits: list[Hit], header_hits: lis
         elif k == VALUE:
             if not masked(h, None):
                 ctx.values.setdefault(h.entry.group, set()).add(h.entry.text)
+                if i < n_unit:
+                    ctx.own_values.add(h.entry.group)
         elif k == NEG:
             ctx.negatives.add(h.entry.group)
         elif k == HARD_NEG:
@@ -246,6 +250,12 @@ def _attribute(cat: str, ctx: UnitContext, terms: list[Hit]) -> tuple[str, float
             return "attribute-values", 0.8 + 0.05 * ctx.has("biometric")
         if not strong:
             return None
+    own = {h.entry.term_index for h in terms}
+    header_own = {h.entry.term_index for h in ctx.header_terms.get(cat, ())}
+    if not strong and own <= header_own and cat not in ctx.own_values:
+        # The unit only repeats its block's identifier ("NV_NATION_UNKNOWN = 0," or "} NV_NATION;"
+        # under "typedef enum tagNV_NATION {"): the block's header and its value lines carry the claim.
+        return None
     if cat in ctx.key_cats and (strong or valuelist):
         # an item of a block whose key names the attribute ("nation_values": {"2": "Uyghur"})
         return "attribute-values", 0.8 + 0.05 * ctx.has("biometric")
