@@ -81,12 +81,16 @@ def _strings(value, where: str) -> tuple[str, ...]:
     return tuple(str(v) for v in value)
 
 
-def _term(raw, where: str) -> Term:
+def _check_mapping(raw, allowed: frozenset | set, where: str, shape: str) -> None:
     if not isinstance(raw, dict):
-        raise LexiconError(f"{where}: a term must be a mapping with term/gloss/strength")
-    unknown = set(raw) - _TERM_KEYS
+        raise LexiconError(f"{where}: {shape}")
+    unknown = set(raw) - allowed
     if unknown:
         raise LexiconError(f"{where}: unknown key(s) {sorted(unknown)}")
+
+
+def _term(raw, where: str) -> Term:
+    _check_mapping(raw, _TERM_KEYS, where, "a term must be a mapping with term/gloss/strength")
     text = str(raw.get("term", "")).strip()
     gloss = str(raw.get("gloss", "")).strip()
     strength = raw.get("strength")
@@ -101,11 +105,7 @@ def _term(raw, where: str) -> Term:
 
 
 def parse_category(doc, where: str) -> Category:
-    if not isinstance(doc, dict):
-        raise LexiconError(f"{where}: top level must be a mapping")
-    unknown = set(doc) - _CATEGORY_KEYS
-    if unknown:
-        raise LexiconError(f"{where}: unknown key(s) {sorted(unknown)}")
+    _check_mapping(doc, _CATEGORY_KEYS, where, "top level must be a mapping")
     cid = doc.get("category")
     if cid not in CATEGORY_IDS:
         raise LexiconError(f"{where}: category must be one of {CATEGORY_IDS}, got {cid!r}")
