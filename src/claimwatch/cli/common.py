@@ -22,10 +22,20 @@ EXIT_BAD_INPUT = 2
 FormatOption = typer.Option(Format.text, "--format", help="Output format: text or jsonl.")
 
 
+def one_line(message: object, limit: int | None = None) -> str:
+    """`message` with all whitespace folded to single spaces, cut to `limit` characters."""
+    line = " ".join(str(message).split())
+    return line if limit is None else line[:limit]
+
+
+def say(level: str, message: object) -> None:
+    """One line on stderr: `claimwatch: LEVEL: message` (error, warning, note, ...)."""
+    sys.stderr.write(f"claimwatch: {level}: {one_line(message)}\n")
+
+
 def fail(message: str, code: int = EXIT_BAD_INPUT) -> NoReturn:
     """One clear line on stderr and a non-zero exit; never a traceback."""
-    line = " ".join(str(message).split())
-    sys.stderr.write(f"claimwatch: error: {line}\n")
+    say("error", message)
     raise typer.Exit(code)
 
 

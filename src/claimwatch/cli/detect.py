@@ -15,7 +15,7 @@ from typing import List
 import typer
 
 from claimwatch.cli import app
-from claimwatch.cli.common import EXIT_BAD_INPUT, EXIT_OK, Format, FormatOption, emit_jsonl, fail
+from claimwatch.cli.common import EXIT_BAD_INPUT, EXIT_OK, Format, FormatOption, emit_jsonl, fail, one_line, say
 
 ARCHIVE_SUFFIXES = (".warc", ".warc.gz", ".arc", ".arc.gz", ".wet", ".wet.gz")
 STDIN = "-"
@@ -146,7 +146,7 @@ def _print(record: dict, fmt: Format) -> None:
     where = _label(record["document"])
     if record.get("record_id"):
         where += f" {record['record_id']}"
-    excerpt = " ".join(str(record["excerpt"]).split())
+    excerpt = one_line(record["excerpt"])
     sys.stdout.write(
         f"{where}: {record['category']} ({record['rule']}) score {record['score']:.2f}\n"
         f"  match:   {record['match']} [{record['start']}:{record['end']}]\n"
@@ -160,9 +160,7 @@ def _label(path: str) -> str:
 
 
 def _stderr(level: str, path: str | None, message: str) -> None:
-    line = " ".join(str(message).split())
-    prefix = f"{_label(path)}: " if path is not None else ""
-    sys.stderr.write(f"claimwatch: {level}: {prefix}{line}\n")
+    say(level, f"{_label(path)}: {message}" if path is not None else message)
 
 
 def _silence_stdout() -> None:

@@ -10,7 +10,8 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from claimwatch.cli import app
-from claimwatch.cli.common import EXIT_BAD_INPUT, EXIT_CHECK_FAILED, Format, FormatOption, emit_jsonl, fail
+from claimwatch.cli.common import (EXIT_BAD_INPUT, EXIT_CHECK_FAILED, Format, FormatOption, emit_jsonl, fail,
+                                   one_line, say)
 from claimwatch.config import settings
 
 # Width of the excerpt shown in text output; JSONL always carries the whole excerpt.
@@ -20,7 +21,7 @@ EXCERPT_WIDTH = 90
 def _short(text: str | None, width: int = EXCERPT_WIDTH) -> str:
     if not text:
         return ""
-    one = " ".join(text.split())
+    one = one_line(text)
     return one if len(one) <= width else one[: width - 1] + "…"
 
 
@@ -109,7 +110,7 @@ def capture(
                 except FetchInputError as exc:
                     fail(str(exc), EXIT_BAD_INPUT)
                 except Exception as exc:  # noqa: BLE001 - e.g. disk full while archiving
-                    fail(f"capture of {url} failed: {' '.join(str(exc).split())[:300]}", EXIT_BAD_INPUT)
+                    fail(f"capture of {url} failed: {one_line(exc, 300)}", EXIT_BAD_INPUT)
                 if out.db_error:
                     db_errors.append(out.db_error)
                 _print_outcome(out, fmt)
@@ -118,8 +119,7 @@ def capture(
                     fetch_failures += 1
                     a = out.archived
                     why = a.error or f"HTTP {a.status}"
-                    sys.stderr.write(f"claimwatch: error: capture of {url} failed: {' '.join(why.split())[:300]}"
-                                     " (recorded as a failed capture)\n")
+                    say("error", f"capture of {url} failed: {one_line(why, 300)} (recorded as a failed capture)")
                 advance(n)
     finally:
         if store is not None:
@@ -223,9 +223,9 @@ def verify() -> None:
     try:
         report = archive.verify()
     except Exception as exc:  # noqa: BLE001 - one line, never a traceback
-        fail(f"verify could not run: {' '.join(str(exc).split())[:300]}", EXIT_BAD_INPUT)
+        fail(f"verify could not run: {one_line(exc, 300)}", EXIT_BAD_INPUT)
     for w in report.warnings:
-        sys.stderr.write(f"claimwatch: warning: {' '.join(w.split())}\n")
+        say("warning", w)
     if not report.ok:
         more = f" (+{len(report.breaks) - 1} more)" if len(report.breaks) > 1 else ""
         fail(f"verify failed: {report.first_break}{more}", EXIT_CHECK_FAILED)
@@ -258,7 +258,7 @@ def reindex() -> None:
     except StoreError as exc:
         fail(str(exc), EXIT_BAD_INPUT)
     except Exception as exc:  # noqa: BLE001 - archive read errors are one line for the user
-        fail(f"reindex failed: {' '.join(str(exc).split())[:300]}", EXIT_BAD_INPUT)
+        fail(f"reindex failed: {one_line(exc, 300)}", EXIT_BAD_INPUT)
     moved = f"; unreadable old database kept as {result.set_aside}" if result.set_aside else ""
     if result.recovered:
         moved += f"; {result.recovered} capture(s) left un-ledgered by a crash were re-ledgered"
