@@ -239,8 +239,3 @@ def matcher() -> Matcher:
             if _matcher is None:
                 _matcher = Matcher(load_lexicon())
     return _matcher
-
-
-def scan_text(text: str) -> list[Hit]:
-    """All accepted hits in `text` (diagnostics)."""
-    return matcher().scan(normalize_codes(text))

@@ -93,7 +93,3 @@ def normalize_codes(text: str) -> np.ndarray:
 def normalize(text: str) -> str:
     """The normalised text: same length as `text`, position i corresponds to text[i]."""
     return normalize_codes(text).tobytes().decode("utf-32-le", "surrogatepass")
-
-
-def normalize_char(ch: str) -> str:
-    return chr(int(norm_table()[ord(ch)]))
