@@ -6,7 +6,7 @@ import bisect
 
 from claimwatch.detect.finding import Finding
 from claimwatch.detect.matcher import Hit, matcher
-from claimwatch.detect.normalize import normalize_codes
+from claimwatch.detect.normalize import codes_text, normalize_codes
 from claimwatch.detect.rules import build_context, decide
 from claimwatch.detect.units import (child_span, header_spans, is_container_key, label_spans, paragraph_span, trim,
                                      unit_bounds)
@@ -32,7 +32,7 @@ def detect(text: str) -> list[Finding]:
         return []
     m = matcher()
     codes = normalize_codes(text)
-    norm = codes.tobytes().decode("utf-32-le", "surrogatepass")
+    norm = codes_text(codes)
     term_hits = m.term_hits(norm, codes)
     if not term_hits:
         return []

@@ -20,7 +20,7 @@ import hyperscan
 import numpy as np
 
 from claimwatch.detect.hsdb import block_database
-from claimwatch.detect.normalize import norm_table, normalize_codes
+from claimwatch.detect.normalize import codes_text, norm_table
 from claimwatch.lexicon import Lexicon, load_lexicon
 
 TERM, MASK, NEG, HARD_NEG, VALUE, CUE = "term", "mask", "neg", "hard_neg", "value", "cue"
@@ -207,7 +207,7 @@ class Matcher:
 
     def scan(self, codes: np.ndarray) -> list[Hit]:
         """All accepted hits over the whole text (tests and diagnostics)."""
-        norm = codes.tobytes().decode("utf-32-le", "surrogatepass")
+        norm = codes_text(codes)
         return self.context_hits(norm, codes, [(0, len(norm))]) if norm else []
 
     @staticmethod

@@ -92,4 +92,9 @@ def normalize_codes(text: str) -> np.ndarray:
 
 def normalize(text: str) -> str:
     """The normalised text: same length as `text`, position i corresponds to text[i]."""
-    return normalize_codes(text).tobytes().decode("utf-32-le", "surrogatepass")
+    return codes_text(normalize_codes(text))
+
+
+def codes_text(codes: np.ndarray) -> str:
+    """The string of a code-point array made by `normalize_codes`."""
+    return codes.tobytes().decode("utf-32-le", "surrogatepass")
