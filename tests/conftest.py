@@ -6,6 +6,9 @@ import os
 
 import pytest
 
+# The PostgreSQL server fixtures (pg_server, db_url) for every test module that asks for them.
+pytest_plugins = ["support_pg"]
+
 
 @pytest.fixture(autouse=True, scope="session")
 def _private_hyperscan_cache(tmp_path_factory):

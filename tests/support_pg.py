@@ -6,7 +6,7 @@ unix socket in that directory, runs with fsync off (test data only) and is stopp
 PostgreSQL refuses to run as root, so as root the binaries run as the `postgres` user via runuser.
 Missing binaries fail the tests with a clear message unless CLAIMWATCH_TEST_SKIP_PG=1.
 
-Use in a test module:  from support_pg import db_url, pg_server  # noqa: F401
+Registered for every test module by tests/conftest.py (pytest_plugins); use the fixtures by name.
 """
 
 from __future__ import annotations

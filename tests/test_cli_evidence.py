@@ -9,7 +9,6 @@ import sys
 
 import pytest
 from support_http import LoopbackServer, closed_port
-from support_pg import pg_server  # noqa: F401
 from test_pipeline import API, CLASSROOM, PRODUCT, version
 from typer.testing import CliRunner
 

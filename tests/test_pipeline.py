@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 
 from support_http import LoopbackServer, closed_port
-from support_pg import db_url, pg_server  # noqa: F401
 
 from claimwatch.archive import Archive
 from claimwatch.capture.pipeline import capture_url

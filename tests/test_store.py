@@ -8,7 +8,6 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect, select, text
-from support_pg import db_url, pg_server  # noqa: F401
 
 from claimwatch.store import StoreError, open_store
 from claimwatch.store import queries

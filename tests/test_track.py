@@ -8,7 +8,6 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from support_pg import db_url, pg_server  # noqa: F401
 
 from claimwatch.archive.types import ArchivedCapture, RecordRef
 from claimwatch.store import open_store, queries
