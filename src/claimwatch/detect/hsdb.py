@@ -16,7 +16,7 @@ import threading
 import hyperscan
 
 _lock = threading.Lock()
-_compiled: dict[str, bytes] = {}  # key -> serialised database, for export
+_built: dict[str, hyperscan.Database] = {}  # key -> database built or loaded here (serialised on export)
 _preloaded: dict[str, bytes] = {}  # key -> serialised database handed in by a caller
 
 
@@ -40,16 +40,16 @@ def block_database(expressions: list[bytes], ids: list[int], flags: list[int] | 
     else:
         db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
         db.compile(expressions=expressions, ids=ids, elements=len(expressions), flags=flags)
-        blob = hyperscan.dumpb(db)
     with _lock:
-        _compiled[key] = blob
+        _built[key] = db
     return db
 
 
 def export_compiled() -> dict[str, bytes]:
     """Every database this process has built or loaded, serialised, keyed by its pattern hash."""
     with _lock:
-        return dict(_compiled)
+        built = dict(_built)
+    return {key: hyperscan.dumpb(db) for key, db in built.items()}
 
 
 def preload(blobs: dict[str, bytes]) -> None:
