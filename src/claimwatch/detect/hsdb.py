@@ -20,9 +20,9 @@ _built: dict[str, hyperscan.Database] = {}  # key -> database built or loaded he
 _preloaded: dict[str, bytes] = {}  # key -> serialised database handed in by a caller
 
 
-def _key(expressions: list[bytes], ids: list[int], flags: list[int] | int) -> str:
+def _key(expressions: list[bytes], ids: list[int], flags: list[int] | int, literal: bool = False) -> str:
     h = hashlib.sha256()
-    h.update(f"hyperscan {hyperscan.__version__}\n".encode())
+    h.update(f"hyperscan {hyperscan.__version__}{' literal' if literal else ''}\n".encode())
     flag_list = flags if isinstance(flags, list) else [flags] * len(expressions)
     for expr, i, f in zip(expressions, ids, flag_list):
         h.update(b"%d %d %d:" % (i, f, len(expr)))
@@ -30,19 +30,30 @@ def _key(expressions: list[bytes], ids: list[int], flags: list[int] | int) -> st
     return h.hexdigest()
 
 
-def block_database(expressions: list[bytes], ids: list[int], flags: list[int] | int) -> hyperscan.Database:
-    """A block-mode database for these patterns: loaded if preloaded, otherwise compiled."""
-    key = _key(expressions, ids, flags)
+def block_database(
+    expressions: list[bytes], ids: list[int], flags: list[int] | int, *, literal: bool = False
+) -> hyperscan.Database:
+    """A block-mode database for these patterns: loaded if preloaded, otherwise compiled.
+
+    `literal`: the expressions are plain byte strings, not regular expressions (Hyperscan's literal
+    compiler: no escaping needed, and any byte may occur)."""
+    key = _key(expressions, ids, flags, literal)
     with _lock:
         blob = _preloaded.get(key)
     if blob is not None:
         db = hyperscan.loadb(blob, hyperscan.HS_MODE_BLOCK)
     else:
         db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
-        db.compile(expressions=expressions, ids=ids, elements=len(expressions), flags=flags)
+        db.compile(expressions=expressions, ids=ids, elements=len(expressions), flags=flags, literal=literal)
     with _lock:
         _built[key] = db
     return db
+
+
+def built_keys() -> set[str]:
+    """Keys of the databases this process has built or loaded."""
+    with _lock:
+        return set(_built)
 
 
 def export_compiled() -> dict[str, bytes]:

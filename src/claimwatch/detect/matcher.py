@@ -20,7 +20,7 @@ import hyperscan
 import numpy as np
 
 from claimwatch.detect.hsdb import block_database
-from claimwatch.detect.normalize import codes_text, norm_table
+from claimwatch.detect.normalize import codes_text, normalize_codes
 from claimwatch.lexicon import Lexicon, load_lexicon
 
 TERM, MASK, NEG, HARD_NEG, VALUE, CUE = "term", "mask", "neg", "hard_neg", "value", "cue"
@@ -50,8 +50,7 @@ class Hit:
 
 
 def _norm(s: str) -> str:
-    t = norm_table()
-    return "".join(chr(int(t[ord(c)])) for c in s)
+    return codes_text(normalize_codes(s))
 
 
 _WORD = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")

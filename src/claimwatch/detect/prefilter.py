@@ -45,10 +45,6 @@ _BOMS = (b"\xff\xfe", b"\xfe\xff", b"\x00\x00\xfe\xff")
 MAX_COMBINATIONS = 256
 
 
-def _esc(b: bytes) -> str:
-    return "".join(f"\\x{x:02x}" for x in b)
-
-
 @functools.lru_cache(maxsize=None)
 def _form(ch: str, form: str) -> bytes | None:
     """Bytes of one character written in `form`, None if it cannot be (memoised: start-up time)."""
@@ -88,32 +84,41 @@ def _is_letter(ch: str) -> bool:
     return ch.isascii() and ch.isalpha()
 
 
+def _variants(table: np.ndarray, chars: set[str]) -> dict[str, list[str]]:
+    """For each character, every code point the normaliser folds onto it, in code point order."""
+    moved = np.flatnonzero(table != np.arange(table.size, dtype=table.dtype))  # a few thousand
+    onto: dict[int, list[int]] = {}
+    for x, t in zip(moved.tolist(), table[moved].tolist()):
+        onto.setdefault(t, []).append(x)
+    out = {}
+    for c in chars:
+        cp = ord(c)
+        xs = onto.get(cp, [])
+        if table[cp] == cp:
+            xs = sorted([cp, *xs])
+        out[c] = [chr(x) for x in xs if not 0xD800 <= x < 0xE000]
+    return out
+
+
 class Prefilter:
     def __init__(self) -> None:
-        table = norm_table()
         m = matcher()
         self.anchors: list[str] = sorted({e.text for e in m.entries if e.kind == TERM})
         self.keys: list[str] = sorted({anchor_key(a) for a in self.anchors})
-        chars = {c for k in self.keys for c in k}
-        order = np.argsort(table, kind="stable")
-        sorted_vals = table[order]
-        self._variants: dict[str, list[str]] = {}
-        for c in chars:
-            lo, hi = np.searchsorted(sorted_vals, [ord(c), ord(c) + 1])
-            self._variants[c] = [chr(int(x)) for x in order[lo:hi] if not 0xD800 <= int(x) < 0xE000]
+        self._variants = _variants(norm_table(), {c for k in self.keys for c in k})
         seen: dict[bytes, int] = {}
         for i, k in enumerate(self.keys):
             for lit in self._literals(k):
                 seen.setdefault(lit, i)
         self.literals: list[bytes] = list(seen)
         self._key_of: list[int] = list(seen.values())
-        self.patterns: list[bytes] = [_esc(x).encode("ascii") for x in self.literals]
         self._db = block_database(
-            self.patterns,
-            list(range(len(self.patterns))),
+            self.literals,
+            list(range(len(self.literals))),
             # Caseless covers ASCII letters in every encoding; on the second byte of a GBK/Big5 pair it
             # only widens the net, which a prefilter may do.
             hyperscan.HS_FLAG_SINGLEMATCH | hyperscan.HS_FLAG_CASELESS,
+            literal=True,
         )
         self._local = threading.local()
 
@@ -132,7 +137,7 @@ class Prefilter:
 
     def _literals(self, key: str) -> list[bytes]:
         latin = any(_is_letter(c) for c in key)
-        cjk_only = not any(c.isascii() for c in key)
+        forms = _ENCODINGS + _ESCAPES if not any(c.isascii() for c in key) else _ENCODINGS
         widths = ("ascii", "fw-lower", "fw-upper", "fw-title") if latin else ("any",)
         out: list[bytes] = []
         for width in widths:
@@ -141,12 +146,10 @@ class Prefilter:
             for vs in opts:
                 combos = [c + v for c in combos for v in vs][:MAX_COMBINATIONS]
             for combo in combos:
-                for form in _ENCODINGS:
+                for form in forms:
                     parts = [_form(c, form) for c in combo]
-                    if all(p is not None for p in parts):
+                    if None not in parts:
                         out.append(b"".join(parts))
-                if cjk_only:
-                    out.extend(b"".join(_form(c, form) for c in combo) for form in _ESCAPES)
         return out
 
     def _scratch(self):
