@@ -1,13 +1,15 @@
 """The local engine: one task per file, over worker processes, results merged in input order.
 
 The parent builds the detector's Hyperscan databases once (from the on-disk cache when it can,
-see hscache.py) and hands them, serialised, to `spawn`ed workers, which then load them in
-milliseconds instead of each compiling for seconds.
+see hscache.py). On Linux the workers are forked from it and inherit the built lexicon, prefilter
+and databases for free; elsewhere (no safe fork) they are spawned and get the databases as bytes,
+which load in milliseconds instead of compiling for seconds.
 """
 
 from __future__ import annotations
 
 import multiprocessing as mp
+import sys
 from collections.abc import Callable, Iterator
 from functools import partial
 
@@ -20,6 +22,11 @@ def _task(path: str, prefilter: bool) -> FileResult:
     return scan_file(path, prefilter=prefilter)
 
 
+def _start_method() -> str:
+    # fork is only safe on Linux here (macOS system libraries may abort in a forked child).
+    return "fork" if sys.platform.startswith("linux") and "fork" in mp.get_all_start_methods() else "spawn"
+
+
 def run_local(
     paths: list[str],
     *,
@@ -29,16 +36,26 @@ def run_local(
 ) -> Iterator[FileResult]:
     """Yield one FileResult per path, in the order of `paths`, whatever order the workers finish in.
 
+    The databases are built and the worker processes started when this is called, not at the first
+    `next()`: a fork must happen before the caller starts threads of its own (a progress bar).
     With one worker everything runs in this process (fine-grained progress); with more, progress
     advances per finished file.
     """
-    blobs = hscache.warm_up(prefilter=prefilter)
-    if workers <= 1 or len(paths) <= 1:
-        for path in paths:
-            yield scan_file(path, prefilter=prefilter, progress=progress)
-        return
-    ctx = mp.get_context("spawn")
-    with ctx.Pool(processes=min(workers, len(paths)), initializer=hsdb.preload, initargs=(blobs,)) as pool:
+    parallel = workers > 1 and len(paths) > 1
+    method = _start_method()
+    blobs = hscache.warm_up(prefilter=prefilter, export=parallel and method == "spawn")
+    if not parallel:
+        return (scan_file(path, prefilter=prefilter, progress=progress) for path in paths)
+    ctx = mp.get_context(method)
+    if method == "fork":
+        pool = ctx.Pool(processes=min(workers, len(paths)))
+    else:
+        pool = ctx.Pool(processes=min(workers, len(paths)), initializer=hsdb.preload, initargs=(blobs,))
+    return _collect(pool, paths, prefilter, progress)
+
+
+def _collect(pool, paths: list[str], prefilter: bool, progress) -> Iterator[FileResult]:
+    with pool:
         # imap keeps input order; chunksize 1 so a big file does not hold back a batch of small ones.
         for res in pool.imap(partial(_task, prefilter=prefilter), paths, chunksize=1):
             if progress is not None:

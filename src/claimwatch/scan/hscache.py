@@ -70,16 +70,20 @@ def save(blobs: dict[str, bytes], directory: Path | None = None) -> None:
         pass
 
 
-def warm_up(prefilter: bool = True) -> dict[str, bytes]:
+def warm_up(prefilter: bool = True, *, export: bool = True) -> dict[str, bytes]:
     """Build the detector (and prefilter) databases in this process, from the cache when possible.
 
-    Returns the serialised databases, to hand to worker processes with `hsdb.preload`.
+    Returns the serialised databases, to hand to other processes with `hsdb.preload` (empty when
+    `export` is False and the cache already held everything: serialising costs time for nothing
+    when no other process needs them).
     """
     from claimwatch.detect import warm_up as build
 
     cached = load()
     hsdb.preload(cached)
     build(prefilter=prefilter)
+    if not export and hsdb.built_keys() <= cached.keys():
+        return {}
     blobs = hsdb.export_compiled()
     if any(key not in cached for key in blobs):
         save(blobs)

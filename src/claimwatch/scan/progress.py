@@ -39,7 +39,10 @@ class Stats:
 
 
 class ProgressBar:
-    """A rich progress bar over the total input bytes; a no-op when stderr is not a TTY."""
+    """A rich progress bar over the total input bytes; a no-op when stderr is not a TTY.
+
+    The bar (and Rich's refresh thread) starts at the first update, so that the local engine can
+    fork its workers before any thread exists."""
 
     def __init__(self, total_bytes: int, enabled: bool | None = None):
         self.enabled = sys.stderr.isatty() if enabled is None else enabled
@@ -61,11 +64,17 @@ class ProgressBar:
             transient=True,
         )
         self._task = self._progress.add_task("scan", total=total_bytes, records=0, rps=0)
-        self._progress.start()
+        self._started = False
+
+    def _start(self) -> None:
+        if not self._started:
+            self._started = True
+            self._progress.start()
 
     def advance(self, nbytes: int, nrecords: int) -> None:
         if not self.enabled:
             return
+        self._start()
         self._records += nrecords
         elapsed = max(time.perf_counter() - self._t0, 1e-9)
         self._progress.update(self._task, advance=max(nbytes, 0), records=self._records, rps=int(self._records / elapsed))
@@ -73,10 +82,11 @@ class ProgressBar:
     def print_line(self, text: str) -> None:
         """One stderr line, above the live bar when there is one."""
         if self.enabled:
+            self._start()
             self._progress.console.print(text, markup=False, highlight=False, soft_wrap=True)
         else:
             sys.stderr.write(text + "\n")
 
     def close(self) -> None:
-        if self.enabled:
+        if self.enabled and self._started:
             self._progress.stop()
