@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import subprocess
 import sys
+import time
 
 from claimwatch.scan import hscache
 
@@ -62,3 +64,36 @@ def test_unwritable_cache_is_not_an_error(tmp_path):
     blocker.write_text("not a directory")
     hscache.save({"k": b"blob"}, blocker / "cache")  # silently skipped
     assert hscache.load(blocker / "cache") == {}
+
+
+def test_entries_of_another_code_version_are_not_used_and_old_ones_are_pruned(tmp_path):
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    digest = hashlib.sha256(b"blob").hexdigest().encode()
+    foreign_old = cache / "000000000000-k.hsdb"
+    foreign_new = cache / "111111111111-k.hsdb"
+    for path in (foreign_old, foreign_new):
+        path.write_bytes(digest + b"blob")
+    month_ago = time.time() - hscache.STALE_AFTER - 60
+    os.utime(foreign_old, (month_ago, month_ago))
+    assert hscache.load(cache) == {}  # written by other code: never read
+    hscache.save({"k": b"blob"}, cache)
+    assert hscache.load(cache) == {"k": b"blob"}
+    assert not foreign_old.exists()  # stale: removed
+    assert foreign_new.exists()  # maybe another installed version's: kept
+
+
+def test_prefilter_literal_list_from_the_cache_equals_a_fresh_one(tmp_path):
+    probe = (
+        "import json\n"
+        "from claimwatch.scan import hscache\n"
+        "hscache.warm_up()\n"
+        "from claimwatch.detect.prefilter import _get\n"
+        "p = _get()\n"
+        "print(json.dumps([len(p.literals), [x.hex() for x in p.literals[::97]], p._key_of[::89]]))\n"
+    )
+    env = {**os.environ, "CLAIMWATCH_CACHE_DIR": str(tmp_path / "cache")}
+    runs = [subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True,
+                           timeout=120, check=True).stdout for _ in range(2)]
+    assert any(name.name.split("-", 1)[1].startswith("prefilter-literals-") for name in (tmp_path / "cache").iterdir())
+    assert runs[0] == runs[1] and json.loads(runs[0])[0] > 1000

@@ -6,18 +6,24 @@ compiled databases as bytes with `export_compiled()`, keep or ship them, and han
 process with `preload()`. The key of a database is a hash of everything its compilation depends on,
 so a preloaded database is only ever used for exactly the patterns it was compiled from, and
 detection results never depend on whether a database was compiled or loaded.
+
+Other slow-to-make bytes (the prefilter's list of literals) travel the same way with `made_bytes()`,
+keyed by a hash of their inputs; the disk cache (scan/hscache.py) keeps one directory per version
+of this code, so a change to how they are made never meets an old entry.
 """
 
 from __future__ import annotations
 
 import hashlib
 import threading
+from collections.abc import Callable
 
 import hyperscan
 
 _lock = threading.Lock()
 _built: dict[str, hyperscan.Database] = {}  # key -> database built or loaded here (serialised on export)
-_preloaded: dict[str, bytes] = {}  # key -> serialised database handed in by a caller
+_preloaded: dict[str, bytes] = {}  # key -> serialised database (or made bytes) handed in by a caller
+_made: dict[str, bytes] = {}  # key -> bytes made or loaded here by made_bytes()
 
 
 def _key(expressions: list[bytes], ids: list[int], flags: list[int] | int, literal: bool = False) -> str:
@@ -50,17 +56,32 @@ def block_database(
     return db
 
 
-def built_keys() -> set[str]:
-    """Keys of the databases this process has built or loaded."""
+def made_bytes(key: str, make: Callable[[], bytes]) -> bytes:
+    """The bytes preloaded under `key`, else `make()` -- for results that are slow to compute.
+
+    `key` must be a hash of everything `make` depends on (the caller's inputs)."""
     with _lock:
-        return set(_built)
+        blob = _preloaded.get(key)
+    if blob is None:
+        blob = make()
+    with _lock:
+        _made[key] = blob
+    return blob
+
+
+def built_keys() -> set[str]:
+    """Keys of the databases (and made bytes) this process has built or loaded."""
+    with _lock:
+        return set(_built) | set(_made)
 
 
 def export_compiled() -> dict[str, bytes]:
-    """Every database this process has built or loaded, serialised, keyed by its pattern hash."""
+    """Every database this process has built or loaded, serialised, keyed by its pattern hash,
+    and every made_bytes() result."""
     with _lock:
         built = dict(_built)
-    return {key: hyperscan.dumpb(db) for key, db in built.items()}
+        made = dict(_made)
+    return {**{key: hyperscan.dumpb(db) for key, db in built.items()}, **made}
 
 
 def preload(blobs: dict[str, bytes]) -> None:

@@ -23,12 +23,14 @@ a CJK term split by markup inside the word ("维<b>族</b>", which the extractor
 from __future__ import annotations
 
 import functools
+import hashlib
+import struct
 import threading
 
 import hyperscan
 import numpy as np
 
-from claimwatch.detect.hsdb import block_database
+from claimwatch.detect.hsdb import block_database, made_bytes
 from claimwatch.detect.matcher import TERM, matcher
 from claimwatch.detect.normalize import norm_table
 
@@ -100,18 +102,31 @@ def _variants(table: np.ndarray, chars: set[str]) -> dict[str, list[str]]:
     return out
 
 
+def _unpack(blob: bytes) -> tuple[list[bytes], list[int]]:
+    """(literals, index of each literal's key) from `_packed_literals` bytes."""
+    literals: list[bytes] = []
+    key_of: list[int] = []
+    pos, n = 0, len(blob)
+    while pos < n:
+        i, size = struct.unpack_from("<IH", blob, pos)
+        pos += 6
+        literals.append(blob[pos : pos + size])
+        key_of.append(i)
+        pos += size
+    return literals, key_of
+
+
 class Prefilter:
     def __init__(self) -> None:
         m = matcher()
         self.anchors: list[str] = sorted({e.text for e in m.entries if e.kind == TERM})
         self.keys: list[str] = sorted({anchor_key(a) for a in self.anchors})
         self._variants = _variants(norm_table(), {c for k in self.keys for c in k})
-        seen: dict[bytes, int] = {}
-        for i, k in enumerate(self.keys):
-            for lit in self._literals(k):
-                seen.setdefault(lit, i)
-        self.literals: list[bytes] = list(seen)
-        self._key_of: list[int] = list(seen.values())
+        # Writing out every literal takes ~0.2 s of start-up; a scanner hands in the result of an
+        # earlier run (see hsdb.made_bytes), keyed by everything the list is made from.
+        inputs = repr((_ENCODINGS, _ESCAPES, MAX_COMBINATIONS, self.keys, sorted(self._variants.items())))
+        key = "prefilter-literals-" + hashlib.sha256(inputs.encode("utf-8", "surrogatepass")).hexdigest()
+        self.literals, self._key_of = _unpack(made_bytes(key, self._packed_literals))
         self._db = block_database(
             self.literals,
             list(range(len(self.literals))),
@@ -121,6 +136,13 @@ class Prefilter:
             literal=True,
         )
         self._local = threading.local()
+
+    def _packed_literals(self) -> bytes:
+        seen: dict[bytes, int] = {}
+        for i, k in enumerate(self.keys):
+            for lit in self._literals(k):
+                seen.setdefault(lit, i)
+        return b"".join(struct.pack("<IH", i, len(lit)) + lit for lit, i in seen.items())
 
     def _char_options(self, key: str, width: str) -> list[list[str]]:
         opts = []

@@ -8,18 +8,42 @@ a SHA-256 of its bytes, and the detector uses a database only for exactly the pa
 compiled from).
 
 Location: $CLAIMWATCH_CACHE_DIR, else $XDG_CACHE_HOME/claimwatch, else ~/.cache/claimwatch.
+Entry names start with a fingerprint of the detector's code and lexicon files (and the Python and
+Hyperscan versions), so an upgrade never reads what an older version made; such stale entries are
+removed once they are a month old (not at once: two installed versions may share the cache).
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
+import sys
 import tempfile
+import time
 from pathlib import Path
 
 from claimwatch.detect import hsdb
 
 _SUFFIX = ".hsdb"
+STALE_AFTER = 30 * 86400  # seconds; entries of other code versions older than this are removed
+
+
+@functools.lru_cache(maxsize=1)
+def code_fingerprint() -> str:
+    """12 hex digits over the detector's source and lexicon files and the library versions."""
+    import hyperscan
+
+    import claimwatch.detect
+    import claimwatch.lexicon
+
+    h = hashlib.sha256(f"python {sys.version_info[:2]} hyperscan {hyperscan.__version__}\n".encode())
+    for pkg in (claimwatch.detect, claimwatch.lexicon):
+        root = Path(pkg.__file__).parent
+        for path in sorted(p for p in root.iterdir() if p.suffix in (".py", ".yaml")):
+            h.update(f"{pkg.__name__}/{path.name}\n".encode())
+            h.update(path.read_bytes())
+    return h.hexdigest()[:12]
 
 
 def cache_dir() -> Path:
@@ -33,9 +57,10 @@ def cache_dir() -> Path:
 def load(directory: Path | None = None) -> dict[str, bytes]:
     """Intact entries of the cache (damaged or foreign files are ignored)."""
     directory = directory or cache_dir()
+    prefix = code_fingerprint() + "-"
     blobs: dict[str, bytes] = {}
     try:
-        entries = list(directory.glob(f"*{_SUFFIX}"))
+        entries = list(directory.glob(f"{prefix}*{_SUFFIX}"))
     except OSError:
         return blobs
     for path in entries:
@@ -45,17 +70,19 @@ def load(directory: Path | None = None) -> dict[str, bytes]:
             continue
         digest, blob = raw[:64], raw[64:]
         if blob and hashlib.sha256(blob).hexdigest().encode() == digest:
-            blobs[path.name[: -len(_SUFFIX)]] = blob
+            blobs[path.name[len(prefix) : -len(_SUFFIX)]] = blob
     return blobs
 
 
 def save(blobs: dict[str, bytes], directory: Path | None = None) -> None:
     """Write entries not yet cached; atomic per entry; silent when the cache can't be written."""
     directory = directory or cache_dir()
+    prefix = code_fingerprint() + "-"
     try:
         directory.mkdir(parents=True, exist_ok=True)
+        _prune(directory, prefix)
         for key, blob in blobs.items():
-            target = directory / f"{key}{_SUFFIX}"
+            target = directory / f"{prefix}{key}{_SUFFIX}"
             if target.exists():
                 continue
             fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-")
@@ -68,6 +95,16 @@ def save(blobs: dict[str, bytes], directory: Path | None = None) -> None:
                     os.unlink(tmp)
     except OSError:
         pass
+
+
+def _prune(directory: Path, prefix: str) -> None:
+    cutoff = time.time() - STALE_AFTER
+    for path in directory.glob(f"*{_SUFFIX}"):
+        try:
+            if not path.name.startswith(prefix) and path.stat().st_mtime < cutoff:
+                path.unlink()
+        except OSError:
+            pass
 
 
 def warm_up(prefilter: bool = True, *, export: bool = True) -> dict[str, bytes]:
