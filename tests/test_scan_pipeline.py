@@ -82,11 +82,17 @@ def test_planted_claims_are_found_in_every_encoding(archives):
     assert found_charsets == {"utf-8", "gbk", "big5"}
 
 
-def test_workers_give_the_same_ordered_results(archives):
+@pytest.mark.parametrize("method", ["fork", "spawn"])
+def test_workers_give_the_same_ordered_results(archives, method, monkeypatch):
+    # Linux forks the workers; other systems spawn them and hand over the compiled databases.
+    from claimwatch.scan import engine
+
+    monkeypatch.setattr(engine, "_start_method", lambda: method)
     paths = [p for p, _ in archives]
     one = [(r.path, r.findings, r.errors, r.records) for r in run_local(paths, workers=1)]
     two = [(r.path, r.findings, r.errors, r.records) for r in run_local(paths, workers=2)]
     assert one == two
+    assert any(findings for _, findings, _, _ in one)
     assert [p for p, *_ in one] == paths
 
 
