@@ -14,6 +14,7 @@ of this code, so a change to how they are made never meets an old entry.
 
 from __future__ import annotations
 
+import array
 import hashlib
 import threading
 from collections.abc import Callable
@@ -30,9 +31,9 @@ def _key(expressions: list[bytes], ids: list[int], flags: list[int] | int, liter
     h = hashlib.sha256()
     h.update(f"hyperscan {hyperscan.__version__}{' literal' if literal else ''}\n".encode())
     flag_list = flags if isinstance(flags, list) else [flags] * len(expressions)
-    for expr, i, f in zip(expressions, ids, flag_list):
-        h.update(b"%d %d %d:" % (i, f, len(expr)))
-        h.update(expr)
+    # Lengths make the concatenation unambiguous; one update per array keeps this ~1 ms for 25k patterns.
+    h.update(array.array("q", [len(expressions), *ids, *flag_list, *map(len, expressions)]).tobytes())
+    h.update(b"".join(expressions))
     return h.hexdigest()
 
 

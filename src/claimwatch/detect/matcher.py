@@ -66,7 +66,7 @@ def _pattern(text: str) -> bytes:
         if ch in " -":
             out.append(_SEP)
         else:
-            out.append("".join(f"\\x{b:02x}" for b in ch.encode("utf-8")).encode())
+            out.append(("\\x" + ch.encode("utf-8").hex("\x00").replace("\x00", "\\x")).encode())
     return b"".join(out)
 
 

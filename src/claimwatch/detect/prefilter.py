@@ -22,8 +22,10 @@ a CJK term split by markup inside the word ("维<b>族</b>", which the extractor
 
 from __future__ import annotations
 
+import array
 import functools
 import hashlib
+import itertools
 import struct
 import threading
 
@@ -104,16 +106,11 @@ def _variants(table: np.ndarray, chars: set[str]) -> dict[str, list[str]]:
 
 def _unpack(blob: bytes) -> tuple[list[bytes], list[int]]:
     """(literals, index of each literal's key) from `_packed_literals` bytes."""
-    literals: list[bytes] = []
-    key_of: list[int] = []
-    pos, n = 0, len(blob)
-    while pos < n:
-        i, size = struct.unpack_from("<IH", blob, pos)
-        pos += 6
-        literals.append(blob[pos : pos + size])
-        key_of.append(i)
-        pos += size
-    return literals, key_of
+    n = struct.unpack_from("=I", blob)[0]
+    key_of = array.array("I", blob[4 : 4 + 4 * n]).tolist()
+    sizes = array.array("I", blob[4 + 4 * n : 4 + 8 * n]).tolist()
+    ends = list(itertools.accumulate(sizes, initial=4 + 8 * n))
+    return [blob[a:b] for a, b in zip(ends, ends[1:])], key_of
 
 
 class Prefilter:
@@ -142,7 +139,10 @@ class Prefilter:
         for i, k in enumerate(self.keys):
             for lit in self._literals(k):
                 seen.setdefault(lit, i)
-        return b"".join(struct.pack("<IH", i, len(lit)) + lit for lit, i in seen.items())
+        # count, key index per literal, length per literal, then the literals; native byte order,
+        # like the Hyperscan databases these bytes travel with
+        idx, sizes = array.array("I", seen.values()), array.array("I", map(len, seen))
+        return struct.pack("=I", len(seen)) + idx.tobytes() + sizes.tobytes() + b"".join(seen)
 
     def _char_options(self, key: str, width: str) -> list[list[str]]:
         opts = []
