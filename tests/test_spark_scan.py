@@ -67,7 +67,8 @@ def test_spark_equals_local_engine(spark, inputs):
 def test_spark_full_path_equals_prefiltered(spark, inputs):
     from claimwatch.scan.spark_job import scan_paths
 
-    full = [(r.path, r.findings) for r in scan_paths(spark, inputs, prefilter=False)]
+    # batches of 3 files: several Spark jobs, results still in input order
+    full = [(r.path, r.findings) for r in scan_paths(spark, inputs, prefilter=False, batch=3)]
     assert full == [(p, f) for p, f, _, _ in _local(inputs)]
 
 

@@ -79,6 +79,7 @@ def scan(
         # `claimwatch scan ... | head`: the reader is gone, stop quietly like other Unix tools.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         bar.close()
+        results.close()  # stops the worker pool or the Spark session now
         raise typer.Exit(EXIT_OK)
     finally:
         bar.close()

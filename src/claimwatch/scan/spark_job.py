@@ -6,13 +6,16 @@ Use it through `claimwatch scan --engine spark [--master URL]`, or submit this f
         src/claimwatch/scan/spark_job.py --out findings.parquet crawl/*.warc.gz
 
 Executors must have claimwatch installed (same Python environment) and see the input paths
-(a shared or local file system). Findings are collected to the driver and written there, in input order.
+(a shared or local file system). Findings come back to the driver a batch of files at a time (one
+Spark job per batch, a few files per core) and are written there, in input order: the driver holds
+one batch's findings, not the whole run's.
 """
 
 from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Iterator
 
 if __name__ == "__main__":
     # Run as a script (spark-submit): do not let this directory's modules shadow top-level ones.
@@ -87,27 +90,31 @@ def spark_session(master: str | None = None, app_name: str = "claimwatch-scan"):
     return spark
 
 
-def scan_paths(spark, paths: list[str], *, prefilter: bool = True) -> list[FileResult]:
-    """Scan `paths` on the cluster, one partition (task) per file; results in input order."""
+def scan_paths(spark, paths: list[str], *, prefilter: bool = True, batch: int | None = None) -> Iterator[FileResult]:
+    """Scan `paths` on the cluster, one partition (task) per file; results in input order.
+
+    Files go out in batches of `batch` (default: twice the cluster's cores) so that results stream
+    back to the driver instead of piling up there."""
     if not paths:
-        return []
+        return
     from claimwatch.scan import hscache
 
     sc = spark.sparkContext
     shared = sc.broadcast(hscache.warm_up(prefilter=prefilter))
-    rdd = sc.parallelize(list(enumerate(paths)), len(paths))
-    rows = rdd.map(lambda item: _scan_one(item, prefilter, shared.value)).collect()
-    rows.sort(key=lambda row: row[0])
-    return [
-        FileResult(path=p, findings=f, errors=e, records=n, candidates=c, size=s)
-        for _i, p, f, e, n, c, s in rows
-    ]
+    rdd = sc.parallelize(list(enumerate(paths)), len(paths)).map(lambda item: _scan_one(item, prefilter, shared.value))
+    step = max(batch or 2 * sc.defaultParallelism, 1)
+    for lo in range(0, len(paths), step):
+        rows = sc.runJob(rdd, list, range(lo, min(lo + step, len(paths))))
+        rows.sort(key=lambda row: row[0])
+        for _i, p, f, e, n, c, s in rows:
+            yield FileResult(path=p, findings=f, errors=e, records=n, candidates=c, size=s)
 
 
-def run_spark(paths: list[str], *, master: str | None, prefilter: bool = True) -> list[FileResult]:
+def run_spark(paths: list[str], *, master: str | None, prefilter: bool = True) -> Iterator[FileResult]:
+    """Start a session, yield the results as they come, stop the session when done (or abandoned)."""
     spark = spark_session(master)
     try:
-        return scan_paths(spark, paths, prefilter=prefilter)
+        yield from scan_paths(spark, paths, prefilter=prefilter)
     finally:
         spark.stop()
 
