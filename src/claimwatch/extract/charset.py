@@ -111,7 +111,8 @@ def decode(data: bytes, *, declared: str | None = None, html: bool = False, cut:
             continue
         if source == "<meta>" and codec.startswith(("utf-16", "utf-32")):
             codec = "utf-8"  # a <meta> readable as ASCII cannot be UTF-16 (HTML standard)
-        chosen, errors = _best_of_family(data, codec)
+        clean = _clean_decode(data, codec)
+        chosen, errors = (codec, 0) if clean is not None else _best_of_family(data, codec)
         if not codec.startswith("utf-") and _utf8_evident(data):
             # Sites converted to UTF-8 keep their old gb2312 <meta>; GBK-decoding UTF-8 often
             # "succeeds" without errors and yields nonsense. Valid multibyte UTF-8 is no accident.
@@ -122,11 +123,14 @@ def decode(data: bytes, *, declared: str | None = None, html: bool = False, cut:
             if detected and _convincing(detected, codec, errors):
                 notes.append(f"charset {label!r} from {source} does not fit the bytes; decoded as {detected[0]}")
                 return Decoded(_decode_all(data, detected[0], cut), detected[0], notes)
-        return Decoded(_decode_all(data, chosen, cut), chosen, notes)
+        return Decoded(clean if clean is not None else _decode_all(data, chosen, cut), chosen, notes)
 
     utf16 = utf16_guess(data[:8192])
     if utf16:
         return Decoded(_decode_all(data, utf16, cut), utf16, notes)
+    clean = _clean_decode(data, "utf-8")
+    if clean is not None:  # what detection would choose, decoded once
+        return Decoded(clean, "utf-8", notes)
     detected = _detect(data)
     if detected:
         return Decoded(_decode_all(data, detected[0], cut), detected[0], notes)
@@ -254,8 +258,42 @@ def _utf8_evident(data: bytes) -> bool:
     sample = _window(data)
     if sample.isascii():
         return False
-    text, errors = _sample(sample, "utf-8")
-    return errors == 0 and sum(1 for ch in text if ord(ch) >= 0x80) >= 2
+    try:
+        text = sample.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        # A strict decode stops at the first bad byte, which is usually right at the start of a
+        # legacy page; only a sequence cut at the end of the sample needs the lenient count.
+        if exc.reason != "unexpected end of data":
+            return False
+        text, errors = _sample(sample, "utf-8")
+        if errors:
+            return False
+    first = _NON_ASCII_RE.search(text)
+    return first is not None and _NON_ASCII_RE.search(text, first.end()) is not None
+
+
+_NON_ASCII_RE = re.compile(r"[^\x00-\x7f]")
+# Codecs for which one strict decode of the whole input can stand in for the sample check and the
+# full decode: ASCII-compatible, so the sample (which starts at the first non-ASCII byte) starts on
+# a character boundary, and not a family that is chosen by comparing codecs.
+_CLEAN_DECODE = frozenset({"utf-8", "gb18030"})
+
+
+def _clean_decode(data: bytes, codec: str) -> str | None:
+    """`data` decoded by `codec` if it decodes without a single error (then the sample has none
+    either, and the lenient decode gives the same text), else None.
+
+    A U+FFFD in legacy-encoded text counts as an error in `_sample`, so such text returns None;
+    in UTF-8, `_sample` subtracts literal U+FFFD, so it is no error there."""
+    if codec not in _CLEAN_DECODE:
+        return None
+    try:
+        text = data.decode(codec)
+    except UnicodeDecodeError:
+        return None
+    if codec != "utf-8" and "\ufffd" in text:
+        return None
+    return text
 
 
 def _is_letterish(ch: str) -> bool:

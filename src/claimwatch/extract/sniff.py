@@ -96,7 +96,7 @@ def looks_binary(data: bytes) -> bool:
     if utf16_guess(sample):
         return False
     nul = sample.count(0)
-    control = sum(sample.count(b) for b in _CONTROL)
+    control = len(sample) - len(sample.translate(None, _CONTROL))  # one pass, not one per byte value
     return nul > len(sample) // 100 or (nul + control) > len(sample) // 20
 
 
