@@ -85,11 +85,9 @@ def _lines(raw: str) -> str:
             raw = _SPACE_RE.sub(" ", raw)
             lines = (part.strip() for part in raw.split(_MARK))
             return "\n".join(line for line in lines if line)
-    # Words joined by single spaces; then the space on either side of a marker goes, and empty
-    # lines (runs of markers) vanish in the split.
+    # Words joined by single spaces; a line can then only start or end with one space.
     flat = " ".join(raw.replace("\u200b", " ").split())
-    flat = flat.replace(" " + _MARK, _MARK).replace(_MARK + " ", _MARK)
-    return "\n".join(filter(None, flat.split(_MARK)))
+    return "\n".join(filter(None, map(str.strip, flat.split(_MARK))))
 
 
 def _collapse(s: str) -> str:
@@ -102,7 +100,9 @@ def _cap_depth(markup: str, max_depth: int) -> str | None:
     The HTML tree builder checks the stack of open elements for each block start tag, so 100,000
     nested <div>s cost minutes; browsers cap depth for the same reason. This pass is an estimate
     (it does not run the full tree-building rules) and only runs on documents with many tags."""
-    if markup.count("<") <= max_depth or _quick_depth(markup) <= max_depth:
+    # Nesting depth is at most the number of start tags, which is at most the number of "<" that
+    # do not begin an end tag: most pages are decided by these two counts.
+    if markup.count("<") - markup.count("</") <= max_depth or _quick_depth(markup) <= max_depth:
         return None
     out: list[str] = []
     copied = depth = 0  # copied: markup[:copied] is already in out
