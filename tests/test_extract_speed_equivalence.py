@@ -1,11 +1,12 @@
 """The fast paths of extract/ give exactly what the straightforward code gave.
 
-html_text (one tree walk, str.split() collapsing), decode (one strict decode standing in for the
-sample check plus the full decode) and looks_binary (one translate) were rewritten for the bulk
-scanner. The code they replaced is kept below, frozen, as the reference; every input is run through
-both and the results must be identical, character for character: hand-made edge cases, seeded
-random markup and bytes, the HTML of tests/data, the pages of the shared real WARC files and, when
-the benchmark corpus has been generated, the pages the scanner's prefilter passes.
+html_text (inline elements unwrapped so that lexbor's text separator marks the blocks, str.split()
+collapsing), decode (one strict decode standing in for the sample check plus the full decode) and
+looks_binary (one translate) were rewritten for the bulk scanner. The code they replaced is kept
+below, frozen, as the reference; every input is run through both and the results must be identical,
+character for character: hand-made edge cases, seeded random markup and bytes, the HTML of
+tests/data, the pages of the shared real WARC files and, when the benchmark corpus has been
+generated, the pages the scanner's prefilter passes.
 """
 
 from __future__ import annotations
@@ -208,7 +209,10 @@ _TOKENS = (
      "<script>x<p>y</script>", "<style>.a{}</style>", "<!-- c -->", "<!--", "-->", "<svg>", "</svg>",
      "<template>", "</template>", "<img alt=z>", "<hr>", "<section>", "</section>", "<option>",
      "<noembed>", "</noembed>", "<xmp>", "</xmp>", "<", ">", "</", "&", "&amp;", "&nbsp;", "&#x3000;",
-     "&#8203;", "&#xfdd0;", "&#133;", "&lt;p&gt;", "<p hidden>", "<P>", "</DIV>"]
+     "&#8203;", "&#xfdd0;", "&#133;", "&lt;p&gt;", "<p hidden>", "<P>", "</DIV>", "<img alt=i>", "<wbr>",
+     "<span></span>", "<i><!-- c --></i>", "<a><div>in a</div></a>", "<select><option>o</option></select>",
+     "<ruby>r<rt>t</rt></ruby>", "<input>", "<em>", "</em>", "<label>", "</label>", "<tbody>", "<col>",
+     "<font>", "</font>", "<custom-tag>", "</custom-tag>", "<?pi x?>", "<![CDATA[c]]>"]
     + ["word", "text", "人脸", "识别", "維族", "分析", "claim", "x.", "。", "!"] * 3
     + [" ", "  ", "\n", "\n  ", "\t", "\r\n", "\u00a0", "\u3000", "\u200b", "\u2003", "\f", "\v"] * 3
     + ["\x1c", "\x85", "\u2028", "\u202f", "\u1680", "\u205f", "\ufdd0"]
