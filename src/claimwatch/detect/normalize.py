@@ -87,7 +87,7 @@ def norm_table() -> np.ndarray:
 def normalize_codes(text: str) -> np.ndarray:
     """Normalised code points of `text` (uint32 array, same length as the text)."""
     raw = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
-    return norm_table()[raw]
+    return norm_table().take(raw)  # same as table[raw], without converting the index array first
 
 
 def normalize(text: str) -> str:

@@ -86,6 +86,10 @@ def header_spans(norm: str, a: int) -> list[tuple[int, int]]:
     # a bullet item shares the lead-in of its list: climb over sibling items to the "...:" line
     siblings = bool(_BULLET.match(norm, a))
     while pos > 0 and seen < MAX_HEADER_LINES and len(spans) < MAX_PARENTS + 1 and a - pos < 4000:
+        if seen and not indent and not siblings:
+            # Nothing further up can count: no line is indented less than 0, and a lead-in must be
+            # the first line looked at or follow sibling items. (Lines of HTML text end here.)
+            break
         prev_start = norm.rfind("\n", 0, pos) + 1
         line = norm[prev_start:pos]
         seen += 1
