@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
 from selectolax.lexbor import LexborHTMLParser
 
 DROP = ("script", "style", "noscript", "template", "svg", "math", "head", "iframe", "object", "embed")
@@ -23,8 +24,6 @@ BLOCKS = (
 _MARK = "\ufdd0"
 _MARK_BYTES = _MARK.encode("utf-8")
 _SPACE_RE = re.compile(r"[ \t\n\r\f\v\u00a0\u2000-\u200b\u3000]+")  # U+3000: ideographic space
-# White space to str.split() but not to _SPACE_RE (which has U+200B instead).
-_SPLIT_ONLY = ("\x1c", "\x1d", "\x1e", "\x1f", "\x85", "\u1680", "\u2028", "\u2029", "\u202f", "\u205f")
 _BLOCK_TAGS = frozenset(BLOCKS)
 _VOID = frozenset("area base br col embed hr img input link meta param source track wbr".split())
 # Elements closed implicitly by the parser (a later <p>, <li>, <td> ...): they do not nest deeply.
@@ -83,19 +82,32 @@ def html_text(markup: str, max_depth: int) -> tuple[str, str | None, list[str]]:
 
 
 def _lines(raw: str) -> str:
-    """Collapse white space (_SPACE_RE) to one space, cut at the markers, strip and drop empty lines.
-
-    str.split() does the collapsing at C speed when the text holds no character on which
-    str.isspace() and _SPACE_RE disagree (U+200B is the only one on _SPACE_RE's side and is
-    replaced by a space first); otherwise the regex does it."""
-    for ch in _SPLIT_ONLY:
-        if ch in raw:
-            raw = _SPACE_RE.sub(" ", raw)
-            lines = (part.strip() for part in raw.split(_MARK))
-            return "\n".join(line for line in lines if line)
-    # Words joined by single spaces; a line can then only start or end with one space.
-    flat = " ".join(raw.replace("\u200b", " ").split())
+    """Collapse each run of _SPACE_RE white space to one space, cut at the markers, strip the lines
+    and drop empty ones. The collapsing runs over the code points as a NumPy array: a regex
+    substitution spends ~25 ns per character in the regex engine."""
+    codes = np.frombuffer(raw.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    space = _space_table().take(codes)
+    keep = np.empty(space.size, dtype=bool)
+    keep[:1] = True
+    np.logical_not(space[1:] & space[:-1], out=keep[1:])  # the first of a run stays ...
+    out = codes[keep]
+    out[space[keep]] = 32  # ... and becomes " "
+    flat = out.tobytes().decode("utf-32-le", "surrogatepass")
     return "\n".join(filter(None, map(str.strip, flat.split(_MARK))))
+
+
+_SPACE_TABLE = None
+
+
+def _space_table():
+    """Code point -> is it _SPACE_RE white space (built on first use)."""
+    global _SPACE_TABLE
+    if _SPACE_TABLE is None:
+        table = np.zeros(0x110000, dtype=bool)
+        table[[ord(ch) for ch in " \t\n\r\f\v\u00a0\u3000"]] = True
+        table[0x2000:0x200C] = True  # U+2000-U+200B
+        _SPACE_TABLE = table
+    return _SPACE_TABLE
 
 
 def _collapse(s: str) -> str:
