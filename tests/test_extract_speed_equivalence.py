@@ -1,12 +1,12 @@
 """The fast paths of extract/ give exactly what the straightforward code gave.
 
 html_text (inline elements unwrapped so that lexbor's text separator marks the blocks, white space
-collapsed over a NumPy array), decode (one strict decode standing in for the sample check plus the full decode) and
-looks_binary (one translate) were rewritten for the bulk scanner. The code they replaced is kept
-below, frozen, as the reference; every input is run through both and the results must be identical,
-character for character: hand-made edge cases, seeded random markup and bytes, the HTML of
-tests/data, the pages of the shared real WARC files and, when the benchmark corpus has been
-generated, the pages the scanner's prefilter passes.
+collapsed over a NumPy array), decode (one strict decode standing in for the sample check plus the
+full decode) and looks_binary (one translate) were rewritten for the bulk scanner. The code they
+replaced is kept below, frozen, as the reference; every input is run through both and the results
+must be identical, character for character: hand-made edge cases, seeded random markup and bytes,
+the HTML of tests/data, the pages of the shared real WARC files and, when the benchmark corpus has
+been generated, the pages the scanner's prefilter passes.
 """
 
 from __future__ import annotations
@@ -187,6 +187,9 @@ EDGE_HTML = [
     "<P>UPPER</P><DIV>Case</DIV><Br>x<TD>y",
     "<custom-el>custom</custom-el><tdfoo>unknown</tdfoo><p>x</p>",
     "<plaintext>everything <p> after is text\n second",
+    "<object><pre>pre\nin object</pre></object>x<pre>a<script>s</script>\nb<object>o</object>c</pre>",
+    "<pre>outer<pre>inner\nline</pre>\ntail</pre><textarea>t<noscript>n</noscript></textarea>",
+    "<template><pre>t</pre></template><svg><pre>in svg</pre></svg><pre><svg><text>s</text></svg>\nz</pre>",
     "<div>" * 300 + "deep" + "</div>" * 300,
     "<span>" * 400 + "deep inline" + "</span>" * 400,
     "<div>" * 40 + "<p>mid</p>" + "</div>" * 20 + "tail" + "</div>" * 20,
