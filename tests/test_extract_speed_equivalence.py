@@ -293,6 +293,20 @@ def test_encoded_replacement_character_is_an_error_of_a_legacy_declaration():
     same_decode(data, "gbk", html=True)
 
 
+def test_gbk_codec_decodes_like_gb18030_wherever_it_decodes():
+    # charset._clean_decode tries Python's faster GBK codec first for GB18030.
+    for first in range(256):
+        for second in [None, *range(256)]:
+            data = bytes([first]) if second is None else bytes([first, second])
+            try:
+                text = data.decode("gbk")
+            except UnicodeDecodeError:
+                continue
+            assert data.decode("gb18030") == text, data
+    four_byte = "𠀀€".encode("gb18030")
+    assert cs._clean_decode(four_byte, "gb18030") == "𠀀€"
+
+
 def test_decode_random_bytes(shared_detection):
     rng = random.Random(7)
     pieces = [ZH.encode("gbk"), ZH.encode("utf-8"), ZH_T.encode("big5"), LATIN.encode("cp1252"), b"<p>ascii</p>",

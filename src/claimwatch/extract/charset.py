@@ -287,9 +287,16 @@ def _clean_decode(data: bytes, codec: str) -> str | None:
     in UTF-8, `_sample` subtracts literal U+FFFD, so it is no error there."""
     if codec not in _CLEAN_DECODE:
         return None
-    try:
-        text = data.decode(codec)
-    except UnicodeDecodeError:
+    # Python's GBK codec is a quarter faster than its GB18030 codec and, wherever it decodes at all,
+    # decodes exactly like it (checked for every byte pair in the tests); GB18030's own four-byte
+    # characters make it fail, and GB18030 decides.
+    for name in ("gbk", "gb18030") if codec == "gb18030" else (codec,):
+        try:
+            text = data.decode(name)
+            break
+        except UnicodeDecodeError:
+            continue
+    else:
         return None
     if codec != "utf-8" and "\ufffd" in text:
         return None
