@@ -265,7 +265,8 @@ def _byte_cases() -> list[tuple[bytes, str | None]]:
         extra.append(b"<p>" + b"x" * 300 + page)  # a long ASCII head
     pages += extra
     pages += [b"", b"\xef\xbb\xbf" + ZH.encode(), b"\xff\xfe" + ZH.encode("utf-16-le"), ZH.encode("utf-16-le"),
-              "维族".encode("gbk"), "維族".encode("big5"), b"\x1c\x1d" * 400, b"\x00" * 50 + b"text"]
+              "维族".encode("gbk"), "維族".encode("big5"), b"\x1c\x1d" * 400, b"\x00" * 50 + b"text",
+              ("<p>ascii page</p>" * 20).encode("utf-16-le"), ("<p>ascii page</p>" * 20).encode("utf-16-be")]
     labels = [None, "utf-8", "UTF8", "gbk", "gb2312", "big5", "iso-8859-1", "us-ascii", "windows-1252",
               "shift_jis", "no-such-charset", "utf-16"]
     return [(p, label) for p in pages for label in labels]

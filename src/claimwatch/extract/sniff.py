@@ -93,11 +93,10 @@ def looks_binary(data: bytes) -> bool:
     sample = data[:8192]
     if not sample or sample.startswith((b"\xff\xfe", b"\xfe\xff", b"\xef\xbb\xbf")):
         return False
-    if utf16_guess(sample):
-        return False
     nul = sample.count(0)
     control = len(sample) - len(sample.translate(None, _CONTROL))  # one pass, not one per byte value
-    return nul > len(sample) // 100 or (nul + control) > len(sample) // 20
+    # The UTF-16 check only matters for bytes that would count as binary (most text has no NULs).
+    return (nul > len(sample) // 100 or (nul + control) > len(sample) // 20) and not utf16_guess(sample)
 
 
 _CONTROL = bytes(b for b in range(32) if b not in (9, 10, 12, 13, 27) and b != 0)
