@@ -238,6 +238,14 @@ def test_html_text_random_markup():
         same_html(markup)
 
 
+def test_html_text_regex_path_for_huge_texts(monkeypatch):
+    # Texts beyond _ARRAY_MAX_CHARS are collapsed by the regex: same result.
+    monkeypatch.setattr(hx, "_ARRAY_MAX_CHARS", 0)
+    rng = random.Random(8)
+    for markup in EDGE_HTML + [_random_markup(rng) for _ in range(300)]:
+        same_html(markup)
+
+
 # --- charsets --------------------------------------------------------------------------------------
 
 ZH = "本平台支持属性分析功能，可实时识别并在发现后自动推送。产品介绍：视频结构化服务器。"

@@ -84,7 +84,11 @@ def html_text(markup: str, max_depth: int) -> tuple[str, str | None, list[str]]:
 def _lines(raw: str) -> str:
     """Collapse each run of _SPACE_RE white space to one space, cut at the markers, strip the lines
     and drop empty ones. The collapsing runs over the code points as a NumPy array: a regex
-    substitution spends ~25 ns per character in the regex engine."""
+    substitution spends ~25 ns per character in the regex engine. The arrays take ~20 bytes per
+    character, so a huge text goes through the regex instead (same result)."""
+    if len(raw) > _ARRAY_MAX_CHARS:
+        lines = (part.strip() for part in _SPACE_RE.sub(" ", raw).split(_MARK))
+        return "\n".join(line for line in lines if line)
     codes = np.frombuffer(raw.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
     space = _space_table().take(codes)
     keep = np.empty(space.size, dtype=bool)
@@ -96,6 +100,7 @@ def _lines(raw: str) -> str:
     return "\n".join(filter(None, map(str.strip, flat.split(_MARK))))
 
 
+_ARRAY_MAX_CHARS = 4_000_000
 _SPACE_TABLE = None
 
 
