@@ -262,8 +262,9 @@ def _utf8_evident(data: bytes) -> bool:
         text = sample.decode("utf-8")
     except UnicodeDecodeError as exc:
         # A strict decode stops at the first bad byte, which is usually right at the start of a
-        # legacy page; only a sequence cut at the end of the sample needs the lenient count.
-        if exc.reason != "unexpected end of data":
+        # legacy page; only a failure at the very end (maybe a sequence cut by the sample) needs
+        # the lenient count.
+        if exc.end < len(sample):
             return False
         text, errors = _sample(sample, "utf-8")
         if errors:

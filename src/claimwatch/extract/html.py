@@ -65,8 +65,9 @@ def html_text(markup: str, max_depth: int) -> tuple[str, str | None, list[str]]:
     # removed) and adjacent text nodes are merged; then every remaining boundary between two text
     # nodes is a block boundary, and lexbor's text(separator=...) marks them all in C. That is one
     # node operation per non-block element instead of a marker inserted before and after every
-    # block: measured faster on real pages (about as many inline elements as blocks) and on text-
-    # heavy ones alike. tests/test_extract_speed_equivalence.py holds the marker version.
+    # block: faster on real pages (about as many inline elements as blocks) and text-heavy ones,
+    # slower only on pages made almost entirely of inline elements.
+    # tests/test_extract_speed_equivalence.py keeps the marker version as the reference.
     nodes = root.traverse()
     next(nodes)  # the root itself stays
     blocks = _BLOCK_TAGS
