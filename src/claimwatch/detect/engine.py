@@ -5,7 +5,7 @@ from __future__ import annotations
 import bisect
 
 from claimwatch.detect.finding import Finding
-from claimwatch.detect.matcher import Hit, matcher
+from claimwatch.detect.matcher import ByteStarts, Hit, matcher
 from claimwatch.detect.normalize import codes_text, normalize_codes
 from claimwatch.detect.rules import build_context, decide
 from claimwatch.detect.units import (child_span, header_spans, is_container_key, label_spans, paragraph_span, trim,
@@ -33,7 +33,8 @@ def detect(text: str) -> list[Finding]:
     m = matcher()
     codes = normalize_codes(text)
     norm = codes_text(codes)
-    term_hits = m.term_hits(norm, codes)
+    starts = ByteStarts(codes)
+    term_hits = m.term_hits(norm, codes, starts)
     if not term_hits:
         return []
 
@@ -70,7 +71,7 @@ def detect(text: str) -> list[Finding]:
             merged[-1] = (merged[-1][0], max(b, merged[-1][1]))
         else:
             merged.append((a, b))
-    hits = m.context_hits(norm, codes, merged)
+    hits = m.context_hits(norm, codes, merged, starts)
     hit_starts = [h.start for h in hits]
 
     def hits_in(a: int, b: int) -> list[Hit]:

@@ -136,11 +136,27 @@ def _byte_starts(codes: np.ndarray) -> np.ndarray:
     return starts
 
 
-def _char_offsets(codes: np.ndarray, data_len: int, raw: list[tuple[int, int, int]]) -> list[tuple[int, int, int]]:
-    """Byte offsets (UTF-8 of `codes`) -> character offsets."""
-    if data_len == codes.size or not raw:
+class ByteStarts:
+    """The UTF-8 byte offsets of one normalised text, computed once on first need: both matching
+    stages of a detect() call convert byte offsets with them."""
+
+    __slots__ = ("codes", "_starts")
+
+    def __init__(self, codes: np.ndarray):
+        self.codes = codes
+        self._starts: np.ndarray | None = None
+
+    def get(self) -> np.ndarray:
+        if self._starts is None:
+            self._starts = _byte_starts(self.codes)
+        return self._starts
+
+
+def _char_offsets(starts: ByteStarts, data_len: int, raw: list[tuple[int, int, int]]) -> list[tuple[int, int, int]]:
+    """Byte offsets (UTF-8 of the text) -> character offsets."""
+    if data_len == starts.codes.size or not raw:
         return raw
-    offs = np.searchsorted(_byte_starts(codes), np.array([(f, t) for _, f, t in raw], dtype=np.int64))
+    offs = np.searchsorted(starts.get(), np.array([(f, t) for _, f, t in raw], dtype=np.int64))
     return [(pid, a, b) for (pid, _, _), (a, b) in zip(raw, offs.tolist())]
 
 
@@ -182,18 +198,19 @@ class Matcher:
         out.sort(key=lambda h: (h.start, -h.end))
         return out
 
-    def term_hits(self, norm: str, codes: np.ndarray) -> list[Hit]:
+    def term_hits(self, norm: str, codes: np.ndarray, starts: ByteStarts | None = None) -> list[Hit]:
         """Stage 1: accepted term hits of the whole text, sorted by start."""
         if not norm:
             return []
         data = norm.encode("utf-8", "surrogatepass")
         raw = self._terms_db.scan(data)
-        return self._hits(norm, _char_offsets(codes, len(data), raw), (TERM,))
+        return self._hits(norm, _char_offsets(starts or ByteStarts(codes), len(data), raw), (TERM,))
 
-    def context_hits(self, norm: str, codes: np.ndarray, spans: list[tuple[int, int]]) -> list[Hit]:
+    def context_hits(self, norm: str, codes: np.ndarray, spans: list[tuple[int, int]],
+                     byte_starts: ByteStarts | None = None) -> list[Hit]:
         """Stage 2: accepted hits of every kind inside the sorted, disjoint character `spans`."""
         multibyte = not norm.isascii()
-        starts = _byte_starts(codes) if multibyte else None
+        starts = (byte_starts or ByteStarts(codes)).get() if multibyte else None
         raw_all: list[tuple[int, int, int]] = []
         for a, b in spans:
             base = int(starts[a]) if multibyte else a
