@@ -7,12 +7,18 @@ of the file, and a caller can report every problem as `path: offset N: message`.
 FastWARC is silent about some damage (a truncated last gzip member yields a short record or
 nothing at all), so the FastWARC reader checks each block against its Content-Length and checks
 the file's tail after the last record it saw (see `tail.py`).
+
+For .warc.gz files gzip inflate runs in a background thread (`inflate.py`) and FastWARC parses the
+inflated stream; at the first anomaly that path hands over to the exact reader above, so both give
+the same items (tests/test_scan_inflate.py compares them). `iter_file(..., threaded=False)` forces
+the exact reader.
 """
 
 from __future__ import annotations
 
 import contextlib
 import io
+import itertools
 import logging
 import os
 import re
@@ -20,7 +26,7 @@ import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from claimwatch.scan import tail
+from claimwatch.scan import inflate, tail
 
 # Record types whose payload is a document (design: ARC records are responses).
 SCAN_TYPES = frozenset({"response", "resource", "conversion"})
@@ -74,13 +80,20 @@ def sniff(path: str) -> tuple[str, bool]:
 
 
 def iter_file(
-    path: str, *, types: frozenset[str] | None = SCAN_TYPES, engine: str | None = None, digests: bool = False
+    path: str,
+    *,
+    types: frozenset[str] | None = SCAN_TYPES,
+    engine: str | None = None,
+    digests: bool = False,
+    threaded: bool = True,
 ) -> Iterator[Record | ReadError]:
     """Records (of `types`, or all when None) and read errors of one file, in file order.
 
     `engine` forces "fastwarc" or "warcio" (tests compare the two); by default WARC files are
     read with FastWARC and ARC files with warcio (FastWARC has no ARC support).
     `digests` fills Record.payload_digest (off on the hot path: one header lookup less per record).
+    `threaded=False` keeps gzip inflate inside FastWARC (the exact path the threaded one falls back
+    to; tests compare the two).
     Raises NotAnArchive (and OSError) before the first record when the file cannot be read at all.
     """
     fmt, gz = sniff(path)
@@ -89,6 +102,8 @@ def iter_file(
     if engine == "fastwarc":
         if fmt != "warc":
             raise NotAnArchive("FastWARC cannot read ARC files")
+        if gz and threaded and inflate.AVAILABLE:
+            return _iter_threaded(path, types, digests)
         return _iter_fastwarc(path, gz, types, digests)
     return _iter_warcio(path, fmt, types)
 
@@ -101,14 +116,21 @@ _TYPE_NAMES = {
 }  # fastwarc.warc.WarcRecordType values (the enum is not hashable)
 
 
-def _iter_fastwarc(path: str, gz: bool, types: frozenset[str] | None, digests: bool) -> Iterator[Record | ReadError]:
-    from fastwarc.warc import ArchiveIterator, WarcRecordType
+def _type_mask(types: frozenset[str] | None):
+    from fastwarc.warc import WarcRecordType
 
     mask = WarcRecordType.any_type
     if types is not None:
         mask = WarcRecordType.no_type
         for name in types:
             mask = mask | getattr(WarcRecordType, name)
+    return mask
+
+
+def _iter_fastwarc(path: str, gz: bool, types: frozenset[str] | None, digests: bool) -> Iterator[Record | ReadError]:
+    from fastwarc.warc import ArchiveIterator
+
+    mask = _type_mask(types)
     # Types are filtered inside FastWARC (no Python per skipped record); the damage check after
     # the loop walks on from the last returned record through whatever was skipped.
     it = ArchiveIterator(path, record_types=mask, parse_http=False, verify_digests=False, fsspec_args=False)
@@ -150,6 +172,84 @@ def _iter_fastwarc(path: str, gz: bool, types: frozenset[str] | None, digests: b
         yield ReadError(at, f"cannot parse record: {exc}")
         return
     problem = None if last_bad else tail.first_problem(path, gz, last)
+    if problem is not None:
+        yield ReadError(*problem)
+
+
+def _iter_threaded(path: str, types: frozenset[str] | None, digests: bool) -> Iterator[Record | ReadError]:
+    """`_iter_fastwarc` for .gz files, with gzip inflate in a background thread (see inflate.py).
+
+    `_iter_inflated` yields only what it can vouch for; at its first anomaly (damage of any kind, a
+    record that does not start a gzip member, ...) the file is read again with `_iter_fastwarc`,
+    skipping the records already yielded, so the output is the exact reader's by construction.
+    """
+    done = 0
+    fast = _iter_inflated(path, types, digests)
+    try:
+        while True:
+            try:
+                item = next(fast)
+            except StopIteration:
+                return
+            except Exception:  # noqa: BLE001 - Anomaly, or FastWARC choking on damage: the exact reader decides
+                break
+            yield item
+            done += 1
+    finally:
+        fast.close()
+    yield from itertools.islice(_iter_fastwarc(path, True, types, digests), done, None)
+
+
+def _iter_inflated(path: str, types: frozenset[str] | None, digests: bool) -> Iterator[Record | ReadError]:
+    """The fast path of `_iter_threaded`; raises inflate.Anomaly (or FastWARC's error) where it cannot go on.
+
+    A record is held back until the next one (or the end of the file) shows that its gzip member
+    ended cleanly (CRC and size checked) where the next one starts.
+    """
+    from fastwarc.warc import ArchiveIterator
+
+    stream = inflate.InflatedStream(path)
+    member_at = stream.member_at
+    vouch = stream.vouch
+    held: Record | None = None
+    last: int | None = None  # offset of the last record handed out (the exact reader's tail check starts there)
+    try:
+        it = ArchiveIterator(
+            stream, record_types=_type_mask(types), parse_http=False, verify_digests=False,
+            fsspec_args=False, stream_detect=False,
+        )
+        for rec in it:
+            pos = member_at(rec.stream_pos)
+            if held is not None:
+                yield held
+                held = None
+            h = rec.headers
+            if not (h.get("Content-Length") or "").strip().isdigit():
+                raise inflate.Anomaly("no Content-Length")
+            block = rec.reader.read()
+            if len(block) < rec.content_length:
+                raise inflate.Anomaly("short block")
+            vouch()
+            rtype = _TYPE_NAMES.get(int(rec.record_type), "unknown")
+            # The WARC Content-Type only matters for non-HTTP records (HTTP ones carry their own).
+            ctype = None if (rtype == "response" and block.startswith(b"HTTP/")) else h.get("Content-Type")
+            last = pos
+            held = Record(
+                pos,
+                rtype,
+                _norm_uri(h.get("WARC-Target-URI")),
+                rec.record_id,
+                ctype,
+                h.get("WARC-Payload-Digest") if digests else None,
+                block,
+            )
+        stream.finish()
+    finally:
+        stream.close()
+    if held is not None:
+        yield held
+    # Same tail check as the exact reader: the gzip layer is sound, the WARC layer may not be.
+    problem = tail.first_problem(path, True, last)
     if problem is not None:
         yield ReadError(*problem)
 

@@ -1,0 +1,203 @@
+"""The threaded-inflate reader (scan/inflate.py) must give exactly what the exact FastWARC reader gives.
+
+Compared item for item (records with their blocks, and read errors with offsets and messages) on every
+corpus file, every truncation of a small archive, byte corruptions, odd gzip layouts, and a large
+archive damaged after the fast path has already handed out records (so the hand-over to the exact
+reader in mid-file is exercised too).
+"""
+
+from __future__ import annotations
+
+import gzip
+import random
+import threading
+import zlib
+from pathlib import Path
+
+import pytest
+
+from claimwatch.scan import inflate, readers
+from claimwatch.scan.readers import SCAN_TYPES, NotAnArchive, iter_file
+from support_warc import make_pages, write_warc
+
+pytestmark = pytest.mark.skipif(not inflate.AVAILABLE, reason="python-isal not installed")
+
+CORPORA = Path("/work/shared/corpora")
+CORPUS_FILES = sorted(str(p) for p in CORPORA.rglob("*") if p.is_file()) if CORPORA.is_dir() else []
+
+
+def _both(path: str, types=SCAN_TYPES):
+    """(threaded items, exact items), or None when the file is not an archive at all."""
+    try:
+        fast = list(iter_file(path, types=types, digests=True))
+        exact = list(iter_file(path, types=types, digests=True, threaded=False))
+    except NotAnArchive:
+        return None
+    return fast, exact
+
+
+def _assert_same(path: str, types=SCAN_TYPES):
+    got = _both(path, types)
+    if got is not None:
+        fast, exact = got
+        assert fast == exact, path
+    return got
+
+
+def _vouched(path: str, types=None) -> int:
+    """Records the fast path gave before its first anomaly (all of them when it had none: -1)."""
+    n = 0
+    try:
+        for item in readers._iter_inflated(path, types, False):
+            n += isinstance(item, readers.Record)
+    except Exception:  # noqa: BLE001 - an anomaly is what is measured here
+        return n
+    return -1
+
+
+@pytest.mark.skipif(not CORPUS_FILES, reason="shared corpora not present")
+def test_corpus_files_read_the_same():
+    compared = 0
+    for path in CORPUS_FILES:
+        for types in (SCAN_TYPES, None):
+            compared += _assert_same(path, types) is not None
+    assert compared >= 40
+
+
+@pytest.mark.skipif(not CORPUS_FILES, reason="shared corpora not present")
+def test_valid_corpus_gz_files_take_the_fast_path_to_the_end():
+    # One record per gzip member (how crawlers write WARC): no anomaly, no second read.
+    for rel in ("pywb/iana.warc.gz", "pywb/dupes.warc.gz", "warcio/example.warc.gz", "pywb/example.warc.gz"):
+        assert _vouched(str(CORPORA / rel)) == -1, rel
+
+
+@pytest.mark.parametrize("opts", [{}, {"chunked": True, "revisits": True}, {"content_encoding": "gzip"}])
+def test_synthetic_files_take_the_fast_path(tmp_path, opts):
+    path = str(tmp_path / "s.warc.gz")
+    write_warc(path, make_pages(12), **opts)
+    assert _vouched(path) == -1
+    fast, exact = _assert_same(path, None)
+    assert len(fast) > 12
+
+
+def test_every_truncation_reads_the_same(tmp_path):
+    src = tmp_path / "full.warc.gz"
+    write_warc(str(src), make_pages(4))
+    data = src.read_bytes()
+    cut_file = tmp_path / "cut.warc.gz"
+    for cut in range(1, len(data), max(1, len(data) // 200)):
+        cut_file.write_bytes(data[:cut])
+        for types in (SCAN_TYPES, None):
+            _assert_same(str(cut_file), types)
+
+
+def test_byte_corruptions_read_the_same(tmp_path):
+    src = tmp_path / "full.warc.gz"
+    write_warc(str(src), make_pages(5))
+    data = src.read_bytes()
+    bad = tmp_path / "bad.warc.gz"
+    rng = random.Random(5)
+    for _ in range(150):
+        buf = bytearray(data)
+        for _ in range(rng.choice((1, 1, 3))):
+            buf[rng.randrange(len(buf))] ^= 1 << rng.randrange(8)
+        bad.write_bytes(bytes(buf))
+        _assert_same(str(bad), rng.choice((SCAN_TYPES, None)))
+
+
+def _members(path: str) -> list[bytes]:
+    data = Path(path).read_bytes()
+    offsets = [r.offset for r in readers._iter_fastwarc(path, True, None, False)] + [len(data)]
+    return [data[a:b] for a, b in zip(offsets, offsets[1:], strict=False)]
+
+
+@pytest.mark.parametrize(
+    "layout",
+    ["zero padding between", "zero padding at end", "garbage member", "plain bytes at end",
+     "two records in one member", "empty member", "record split over members", "gzip header with name"],
+)
+def test_odd_gzip_layouts_read_the_same(tmp_path, layout):
+    src = str(tmp_path / "src.warc.gz")
+    write_warc(src, make_pages(4))
+    m = _members(src)
+    inflated = [zlib.decompress(x, 31) for x in m]
+    if layout == "zero padding between":
+        parts = m[:3] + [b"\0" * 7] + m[3:]
+    elif layout == "zero padding at end":
+        parts = m + [b"\0" * 16]
+    elif layout == "garbage member":
+        parts = m[:4] + [gzip.compress(b"not a WARC record\r\n\r\n")] + m[4:]
+    elif layout == "plain bytes at end":
+        parts = m + [b"WARC/1.0\r\n"]
+    elif layout == "two records in one member":
+        parts = m[:2] + [gzip.compress(inflated[2] + inflated[3])] + m[4:]
+    elif layout == "empty member":
+        parts = m[:3] + [gzip.compress(b"")] + m[3:]
+    elif layout == "record split over members":
+        half = len(inflated[4]) // 2
+        parts = m[:4] + [gzip.compress(inflated[4][:half]), gzip.compress(inflated[4][half:])] + m[5:]
+    else:
+        import io
+
+        named = []
+        for x in inflated:
+            out = io.BytesIO()
+            with gzip.GzipFile(filename="rec.warc", mode="wb", fileobj=out, mtime=1) as g:
+                g.write(x)
+            named.append(out.getvalue())
+        parts = named
+    path = tmp_path / "odd.warc.gz"
+    path.write_bytes(b"".join(parts))
+    for types in (SCAN_TYPES, None):
+        _assert_same(str(path), types)
+    if layout == "gzip header with name":
+        assert _vouched(str(path)) == 0  # left to FastWARC's own gzip reader
+
+
+@pytest.mark.parametrize("damage", ["flip", "cut", "crc"])
+def test_damage_after_fast_records_hands_over_mid_file(tmp_path, damage):
+    """A file larger than the vouching margin, damaged near its end: the fast path hands out the
+    records well before the damage, then the exact reader takes over; the result is the exact one."""
+    src = str(tmp_path / "big.warc.gz")
+    write_warc(src, make_pages(240, filler_paragraphs=60))
+    data = Path(src).read_bytes()
+    offsets = [r.offset for r in readers._iter_fastwarc(src, True, None, False)]
+    assert sum(len(zlib.decompress(data[a:b], 31)) for a, b in zip(offsets, offsets[1:], strict=False)) > 4 * inflate.MARGIN
+    victim = offsets[-40]
+    nxt = offsets[-39]
+    if damage == "flip":
+        bad = data[: victim + 30] + bytes([data[victim + 30] ^ 0x55]) + data[victim + 31 :]
+    elif damage == "cut":
+        bad = data[: victim + (nxt - victim) // 2]
+    else:  # CRC-32 of the member wrong: only its end tells
+        bad = data[: nxt - 8] + bytes([data[nxt - 8] ^ 1]) + data[nxt - 7 :]
+    path = str(tmp_path / "bad.warc.gz")
+    Path(path).write_bytes(bad)
+    assert 0 < _vouched(path) < len(offsets) - 40
+    for types in (SCAN_TYPES, None):
+        fast, exact = _assert_same(path, types)
+        assert any(isinstance(x, readers.ReadError) for x in exact)
+
+
+def _inflate_threads() -> int:
+    return sum(t.name == "claimwatch-inflate" for t in threading.enumerate())
+
+
+def test_abandoned_read_stops_its_thread(tmp_path, monkeypatch):
+    monkeypatch.setattr(inflate, "_AHEAD", 1 << 20)  # the thread then waits for the reader early
+    path = str(tmp_path / "s.warc.gz")
+    write_warc(path, make_pages(90, filler_paragraphs=60))
+    items = iter_file(path)
+    next(items)
+    assert _inflate_threads() == 1
+    items.close()
+    assert _inflate_threads() == 0
+
+
+def test_plain_warc_and_arc_do_not_use_the_thread(tmp_path):
+    path = str(tmp_path / "p.warc")
+    write_warc(path, make_pages(3), gzip=False)
+    items = iter_file(path)
+    next(items)
+    assert _inflate_threads() == 0
+    _assert_same(path, None)
