@@ -82,7 +82,7 @@ class InflatedStream:
 
     def _run(self) -> None:
         clean = False
-        reader = None
+        reader = arr = None
         try:
             reader = _GzipReader(self._z)
             arr = np.frombuffer(self._mm, dtype=np.uint8)
@@ -220,9 +220,19 @@ class InflatedStream:
     def _advance(self, limit: int) -> None:
         """Step the member walk to the next member; its inflated start is at most `limit`."""
         c, cu, z, size = self._c, self._cu, self._z, self._size
-        q = self._next_cand(c + _MIN_MEMBER)
+        cands = self._cands
+        i = self._ci
+        at = c + _MIN_MEMBER
         while True:
-            if q < 0:
+            n = len(cands)
+            while i < n and cands[i] < at:
+                i += 1
+            if i < n:
+                q = cands[i]
+            elif self._scanned < size:
+                self._wait_scan()
+                continue
+            else:
                 q = size
             crc, isize = _trailer(z, q - 8)
             if not isize and not crc:
@@ -233,7 +243,8 @@ class InflatedStream:
                 break
             if q == size:
                 raise Anomaly("no next gzip member")
-            q = self._next_cand(q + 1)
+            at = q + 1
+        self._ci = i
         if q < size and z[q + 3]:
             # Optional header fields (FNAME, ...): FastWARC's own gzip reader stumbles over some
             # of them, so such files are left to it entirely.
@@ -249,25 +260,13 @@ class InflatedStream:
             while not self._done:
                 self._cv.wait()
 
-    def _next_cand(self, at: int) -> int:
-        """First gzip magic at or after `at`, or -1."""
-        cands = self._cands
-        i = self._ci
-        while True:
-            n = len(cands)
-            while i < n and cands[i] < at:
-                i += 1
-            self._ci = i
-            if i < n:
-                return cands[i]
-            scanned = self._scanned
-            if scanned >= self._size:
-                return -1
-            with self._cv:
-                while self._scanned == scanned and not self._done:
-                    self._cv.wait()
-                if self._scanned == scanned:
-                    raise Anomaly("inflate stopped")
+    def _wait_scan(self) -> None:
+        scanned = self._scanned
+        with self._cv:
+            while self._scanned == scanned and not self._done:
+                self._cv.wait()
+            if self._scanned == scanned:
+                raise Anomaly("inflate stopped")
 
     def _crc(self, upos: int, n: int) -> int:
         """CRC-32 of the inflated bytes [upos, upos+n), all of them already read (in _kept)."""
