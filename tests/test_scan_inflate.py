@@ -201,3 +201,19 @@ def test_plain_warc_and_arc_do_not_use_the_thread(tmp_path):
     next(items)
     assert _inflate_threads() == 0
     _assert_same(path, None)
+
+
+@pytest.mark.timeout(120)
+def test_gzip_members_larger_than_their_data_never_stall(tmp_path, monkeypatch):
+    # Stored (level 0) members are a little larger than what they inflate to: the member walk then
+    # runs ahead of the thread's magic scan. Small limits make every wait reachable.
+    monkeypatch.setattr(inflate, "_SCAN", 64 << 10)
+    monkeypatch.setattr(inflate, "_AHEAD", 1 << 20)
+    src = str(tmp_path / "src.warc.gz")
+    write_warc(src, make_pages(40, filler_paragraphs=40))
+    stored = b"".join(gzip.compress(zlib.decompress(m, 31), compresslevel=0, mtime=0) for m in _members(src))
+    path = tmp_path / "stored.warc.gz"
+    path.write_bytes(stored * 12)  # (records repeat: offsets differ, ids do not matter here)
+    assert len(stored) * 12 > 4 * (1 << 20)
+    assert _vouched(str(path)) == -1
+    _assert_same(str(path), None)
