@@ -9,17 +9,20 @@ What the fast path gives up and gets back:
 
 * Offsets. FastWARC reports positions in the inflated stream; records must keep the offset of
   their gzip member in the stored file. `member_at` walks the member chain lazily: the next member
-  starts at the next gzip magic (1f 8b 08) whose preceding ISIZE trailer, added to the current
-  member's inflated start, lands where that candidate member's own first 256 inflated bytes are
-  found in the stream. A magic inside deflate data fails that check (it would have to inflate to
-  exactly those bytes), so the chain is the real one; an empty member (ISIZE 0) is refused rather
-  than guessed about. The walk costs a few µs per member, under the GIL, in the main thread (a
-  per-member loop in the inflate thread would wait for the GIL at every member).
-* Damage. ISA-L, FastWARC and our tail check do not agree on damaged gzip data, so nothing here
-  reports damage: anything unexpected raises `Anomaly` and the caller re-reads the file the exact
-  way (see readers.py). A record is only vouched for once `MARGIN` more bytes have inflated
-  cleanly after it (or the file ended cleanly), so damage ahead of it cannot have changed what the
-  exact reader would have returned up to there.
+  starts at the first gzip magic (1f 8b 08; found with numpy, mostly in the thread) whose
+  preceding trailer (CRC-32, ISIZE) is that of the inflated bytes from the current member's start
+  on. A magic inside deflate data would need a matching CRC-32 *and* then land the walk exactly on
+  the next record start, so the chain is the real one. The walk costs a few µs per member in the
+  main thread (a per-member loop in the inflate thread would wait for the GIL at every member;
+  ISA-L's crc32 keeps the GIL, so it causes no hand-over).
+* Damage and odd layouts. ISA-L, FastWARC and our tail check do not agree on damaged gzip data,
+  and FastWARC's own gzip reader has quirks (optional header fields), so nothing here reports
+  damage: anything unexpected (inflate error, a record not starting a member, an empty member, a
+  header with FNAME/FEXTRA/..., members not tiling the file) raises `Anomaly`, and readers.py
+  re-reads the file the exact way, skipping what it already handed out. A record is handed out
+  only when the next one (or the end of the file) confirms its member, and once `MARGIN` more
+  bytes inflated cleanly after it (or the file ended cleanly): damage further on does not change
+  what the exact reader returns up to there (it stops at the damaged member, tests show).
 """
 
 from __future__ import annotations
