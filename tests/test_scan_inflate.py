@@ -29,7 +29,7 @@ CORPUS_FILES = sorted(str(p) for p in CORPORA.rglob("*") if p.is_file()) if CORP
 def _both(path: str, types=SCAN_TYPES):
     """(threaded items, exact items), or None when the file is not an archive at all."""
     try:
-        fast = list(iter_file(path, types=types, digests=True))
+        fast = list(iter_file(path, types=types, digests=True, threaded=True))
         exact = list(iter_file(path, types=types, digests=True, threaded=False))
     except NotAnArchive:
         return None
@@ -187,7 +187,7 @@ def test_abandoned_read_stops_its_thread(tmp_path, monkeypatch):
     monkeypatch.setattr(inflate, "_AHEAD", 1 << 20)  # the thread then waits for the reader early
     path = str(tmp_path / "s.warc.gz")
     write_warc(path, make_pages(90, filler_paragraphs=60))
-    items = iter_file(path)
+    items = iter_file(path, threaded=True)
     next(items)
     assert _inflate_threads() == 1
     items.close()
@@ -197,10 +197,19 @@ def test_abandoned_read_stops_its_thread(tmp_path, monkeypatch):
 def test_plain_warc_and_arc_do_not_use_the_thread(tmp_path):
     path = str(tmp_path / "p.warc")
     write_warc(path, make_pages(3), gzip=False)
-    items = iter_file(path)
+    items = iter_file(path, threaded=True)
     next(items)
     assert _inflate_threads() == 0
     _assert_same(path, None)
+
+
+def test_small_files_are_not_threaded_by_default(tmp_path):
+    path = str(tmp_path / "s.warc.gz")
+    write_warc(path, make_pages(3))
+    items = iter_file(path)
+    next(items)
+    assert _inflate_threads() == 0
+    items.close()
 
 
 @pytest.mark.timeout(120)
