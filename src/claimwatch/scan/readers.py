@@ -68,10 +68,17 @@ def sniff(path: str) -> tuple[str, bool]:
         raise NotAnArchive("empty file")
     gz = head.startswith(b"\x1f\x8b")
     if gz:
+        first = rest = head
         try:
-            head = zlib.decompressobj(31).decompress(head, 4096)
+            while True:
+                d = zlib.decompressobj(31)
+                head = d.decompress(rest, 4096)
+                # an empty gzip member first (some writers start with one): look at the next one
+                if head or not d.eof or not d.unused_data.startswith(b"\x1f\x8b"):
+                    break
+                rest = d.unused_data
         except zlib.error as exc:
-            raise NotAnArchive(f"corrupt gzip data at offset 0: {exc}") from None
+            raise NotAnArchive(f"corrupt gzip data at offset {len(first) - len(rest)}: {exc}") from None
         if not head:
             raise NotAnArchive("truncated gzip data at offset 0")
     first = head.lstrip(b"\r\n")
@@ -138,46 +145,57 @@ def _iter_fastwarc(path: str, gz: bool, types: frozenset[str] | None, digests: b
     from fastwarc.warc import ArchiveIterator
 
     mask = _type_mask(types)
-    # Types are filtered inside FastWARC (no Python per skipped record); the damage check after
-    # the loop walks on from the last returned record through whatever was skipped.
-    it = ArchiveIterator(path, record_types=mask, parse_http=False, verify_digests=False, fsspec_args=False)
     last: int | None = None
     last_bad = False  # the last record was already reported: no second error for its tail
-    try:
-        for rec in it:
-            last = pos = rec.stream_pos
-            h = rec.headers
-            if not (h.get("Content-Length") or "").strip().isdigit():
-                # FastWARC takes end-of-file for the end of a header cut short; a record
-                # without a Content-Length number is never complete.
-                yield ReadError(pos, "incomplete WARC header (no Content-Length)")
-                last_bad = True
-                continue
-            block = rec.reader.read()
-            want = rec.content_length
-            if len(block) < want:
-                yield ReadError(pos, f"truncated record {rec.record_id}: {len(block)} of {want} bytes")
-                last_bad = True
-                continue
-            last_bad = False
-            rtype = _TYPE_NAMES.get(int(rec.record_type), "unknown")
-            # The WARC Content-Type only matters for non-HTTP records (HTTP ones carry their own).
-            ctype = None if (rtype == "response" and block.startswith(b"HTTP/")) else h.get("Content-Type")
-            yield Record(
-                pos,
-                rtype,
-                _norm_uri(h.get("WARC-Target-URI")),
-                rec.record_id,
-                ctype,
-                h.get("WARC-Payload-Digest") if digests else None,
-                block,
-            )
-    except OSError as exc:
-        # FastWARC gives no position: walk on from the last good record to find the damage.
-        problem = tail.first_problem(path, gz, last)
-        at = problem[0] if problem else (last or 0)
-        yield ReadError(at, f"cannot parse record: {exc}")
-        return
+    base = 0  # where this FastWARC pass starts: 0, or right after an empty gzip member
+    with open(path, "rb") as fh:
+        while True:
+            # Types are filtered inside FastWARC (no Python per skipped record); the damage check
+            # after the loop walks on from the last returned record through whatever was skipped.
+            fh.seek(base)
+            # By path FastWARC reads the file itself (faster); a resumed pass reads from our handle.
+            it = ArchiveIterator(path if base == 0 else fh, record_types=mask, parse_http=False,
+                                 verify_digests=False, fsspec_args=False)
+            try:
+                for rec in it:
+                    last = pos = rec.stream_pos  # absolute: FastWARC starts counting at fh.tell()
+                    h = rec.headers
+                    if not (h.get("Content-Length") or "").strip().isdigit():
+                        # FastWARC takes end-of-file for the end of a header cut short; a record
+                        # without a Content-Length number is never complete.
+                        yield ReadError(pos, "incomplete WARC header (no Content-Length)")
+                        last_bad = True
+                        continue
+                    block = rec.reader.read()
+                    want = rec.content_length
+                    if len(block) < want:
+                        yield ReadError(pos, f"truncated record {rec.record_id}: {len(block)} of {want} bytes")
+                        last_bad = True
+                        continue
+                    last_bad = False
+                    rtype = _TYPE_NAMES.get(int(rec.record_type), "unknown")
+                    # The WARC Content-Type only matters for non-HTTP records (HTTP ones carry their own).
+                    ctype = None if (rtype == "response" and block.startswith(b"HTTP/")) else h.get("Content-Type")
+                    yield Record(
+                        pos,
+                        rtype,
+                        _norm_uri(h.get("WARC-Target-URI")),
+                        rec.record_id,
+                        ctype,
+                        h.get("WARC-Payload-Digest") if digests else None,
+                        block,
+                    )
+            except OSError as exc:
+                # FastWARC gives no position: walk on from the last good record to find the damage.
+                problem = tail.first_problem(path, gz, last)
+                at = problem[0] if problem else (last or 0)
+                yield ReadError(at, f"cannot parse record: {exc}")
+                return
+            # FastWARC stops at an empty gzip member as if the file ended there: go on after it.
+            resume = tail.after_empty_member(path, base if last is None or last < base else last) if gz else None
+            if resume is None or resume <= base:
+                break
+            base = resume
     problem = None if last_bad else tail.first_problem(path, gz, last)
     if problem is not None:
         yield ReadError(*problem)

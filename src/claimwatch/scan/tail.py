@@ -117,6 +117,28 @@ def _walk_plain(path: str, start: int) -> Problem | None:
             pos = end
 
 
+def after_empty_member(path: str, start: int) -> int | None:
+    """Offset right after the first empty gzip member at or after the member at `start`, if data follows.
+
+    FastWARC takes an empty member for the end of the file; the records after it are still there.
+    None when there is none, when `start` is not a member boundary, or at damage (first_problem's job).
+    """
+    size = os.path.getsize(path)
+    pos = start
+    with open(path, "rb") as fh:
+        fh.seek(pos)
+        if fh.read(2) != b"\x1f\x8b":
+            return None
+        while pos < size:
+            data, after, complete = _member(fh, pos)
+            if not complete:
+                return None
+            if not data and after < size:
+                return after
+            pos = after
+    return None
+
+
 def first_problem(path: str, gz: bool, start: int | None) -> Problem | None:
     """(offset, message) of the first damage at or after the record at `start` (None: file start)."""
     start = 0 if start is None else start
