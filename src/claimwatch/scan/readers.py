@@ -141,6 +141,23 @@ def _type_mask(types: frozenset[str] | None):
     return mask
 
 
+def _record(rec, pos: int, block: bytes, digests: bool) -> Record:
+    """Our Record of a FastWARC record whose block was read whole."""
+    h = rec.headers
+    rtype = _TYPE_NAMES.get(int(rec.record_type), "unknown")
+    # The WARC Content-Type only matters for non-HTTP records (HTTP ones carry their own).
+    ctype = None if (rtype == "response" and block.startswith(b"HTTP/")) else h.get("Content-Type")
+    return Record(
+        pos,
+        rtype,
+        _norm_uri(h.get("WARC-Target-URI")),
+        rec.record_id,
+        ctype,
+        h.get("WARC-Payload-Digest") if digests else None,
+        block,
+    )
+
+
 def _iter_fastwarc(path: str, gz: bool, types: frozenset[str] | None, digests: bool) -> Iterator[Record | ReadError]:
     from fastwarc.warc import ArchiveIterator
 
@@ -173,18 +190,7 @@ def _iter_fastwarc(path: str, gz: bool, types: frozenset[str] | None, digests: b
                         last_bad = True
                         continue
                     last_bad = False
-                    rtype = _TYPE_NAMES.get(int(rec.record_type), "unknown")
-                    # The WARC Content-Type only matters for non-HTTP records (HTTP ones carry their own).
-                    ctype = None if (rtype == "response" and block.startswith(b"HTTP/")) else h.get("Content-Type")
-                    yield Record(
-                        pos,
-                        rtype,
-                        _norm_uri(h.get("WARC-Target-URI")),
-                        rec.record_id,
-                        ctype,
-                        h.get("WARC-Payload-Digest") if digests else None,
-                        block,
-                    )
+                    yield _record(rec, pos, block, digests)
             except OSError as exc:
                 # FastWARC gives no position: walk on from the last good record to find the damage.
                 problem = tail.first_problem(path, gz, last)
@@ -255,19 +261,8 @@ def _iter_inflated(path: str, types: frozenset[str] | None, digests: bool) -> It
             if len(block) < rec.content_length:
                 raise inflate.Anomaly("short block")
             vouch()
-            rtype = _TYPE_NAMES.get(int(rec.record_type), "unknown")
-            # The WARC Content-Type only matters for non-HTTP records (HTTP ones carry their own).
-            ctype = None if (rtype == "response" and block.startswith(b"HTTP/")) else h.get("Content-Type")
             last = pos
-            held = Record(
-                pos,
-                rtype,
-                _norm_uri(h.get("WARC-Target-URI")),
-                rec.record_id,
-                ctype,
-                h.get("WARC-Payload-Digest") if digests else None,
-                block,
-            )
+            held = _record(rec, pos, block, digests)
         stream.finish()
     finally:
         stream.close()
