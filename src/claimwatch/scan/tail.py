@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import re
 import zlib
+from collections.abc import Iterator
 
 _CL = re.compile(rb"(?im)^content-length:[ \t]*(\d+)[ \t]*\r?$")
 _MAX_HEADER = 1 << 16
@@ -69,28 +70,37 @@ def _consume(buf: bytes) -> tuple[int, str | None]:
         pos = end
 
 
-def _walk_gz(path: str, start: int) -> Problem | None:
+def _members(path: str, start: int) -> Iterator[tuple[int, bytes, int, bool]]:
+    """(offset, data, offset after, complete) of each gzip member from `start` to the end of the
+    file, stopping after an incomplete one; nothing if `start` is not a member boundary (records
+    sharing one gzip member: nothing to check from there)."""
     size = os.path.getsize(path)
-    pos = start
-    pending = b""  # decompressed bytes of a record that spans gzip members (warcio calls these "wrong chunks")
-    pending_at = start
     with open(path, "rb") as fh:
-        fh.seek(pos)
+        fh.seek(start)
         if fh.read(2) != b"\x1f\x8b":
-            # Not a member boundary (records sharing one gzip member): nothing to check from here.
-            return None
+            return
+        pos = start
         while pos < size:
             data, after, complete = _member(fh, pos)
+            yield pos, data, after, complete
             if not complete:
-                return (pending_at if pending else pos), "truncated or corrupt gzip member"
-            if not pending:
-                pending_at = pos
-            buf = pending + data
-            used, problem = _consume(buf)
-            if problem:
-                return pending_at if used == 0 else pos, problem
-            pending = buf[used:]
+                return
             pos = after
+
+
+def _walk_gz(path: str, start: int) -> Problem | None:
+    pending = b""  # decompressed bytes of a record that spans gzip members (warcio calls these "wrong chunks")
+    pending_at = start
+    for pos, data, _after, complete in _members(path, start):
+        if not complete:
+            return (pending_at if pending else pos), "truncated or corrupt gzip member"
+        if not pending:
+            pending_at = pos
+        buf = pending + data
+        used, problem = _consume(buf)
+        if problem:
+            return pending_at if used == 0 else pos, problem
+        pending = buf[used:]
     if pending.strip():
         return pending_at, "truncated record"
     return None
@@ -124,18 +134,9 @@ def after_empty_member(path: str, start: int) -> int | None:
     None when there is none, when `start` is not a member boundary, or at damage (first_problem's job).
     """
     size = os.path.getsize(path)
-    pos = start
-    with open(path, "rb") as fh:
-        fh.seek(pos)
-        if fh.read(2) != b"\x1f\x8b":
-            return None
-        while pos < size:
-            data, after, complete = _member(fh, pos)
-            if not complete:
-                return None
-            if not data and after < size:
-                return after
-            pos = after
+    for _pos, data, after, complete in _members(path, start):
+        if complete and not data and after < size:
+            return after
     return None
 
 
