@@ -426,3 +426,16 @@ def test_charset_judged_by_the_text_after_a_long_ascii_head(tmp_path, encoding, 
     data = head.encode() + f"<p>{text}</p></body></html>".encode(encoding)
     doc = roundtrip(tmp_path, "a.html", data)
     assert doc.text == text
+
+
+@pytest.mark.parametrize("label", ["utf-16", "UTF-16LE", "utf-16be", "unicode", "utf-32"])
+@pytest.mark.parametrize("served", ["utf-8", "utf-16-le", "utf-16-be"])
+def test_utf16_label_without_bom_is_read_by_the_bytes(label, served):
+    """A UTF-16 label without a BOM: the NUL bytes decide the byte order; bytes without any NUL
+    (a server labelling its UTF-8 pages UTF-16) are detected instead of failing as unreadable."""
+    page = "<p>人脸属性：支持民族识别 (ethnicity), accuracy 90%</p>"
+    ex = extract(page.encode(served), content_type=f"text/html; charset={label}")
+    assert ex.text == "人脸属性：支持民族识别 (ethnicity), accuracy 90%"
+    if served == "utf-8":
+        assert ex.charset == "utf-8"
+        assert any("does not fit the bytes" in n for n in ex.notes)

@@ -33,6 +33,11 @@ _ALIASES = {
     "l1": "cp1252", "us-ascii": "cp1252", "ascii": "cp1252", "ansi_x3.4-1968": "cp1252",
     "windows-1252": "cp1252", "cp1252": "cp1252", "x-user-defined": "cp1252",
     "utf8": "utf-8", "utf-8": "utf-8", "unicode-1-1-utf-8": "utf-8",
+    # WHATWG: without a BOM (sniffed first) these labels mean little-endian; Python's "utf-16"
+    # and "utf-32" codecs refuse BOM-less input instead.
+    "utf-16": "utf-16-le", "utf-16le": "utf-16-le", "unicode": "utf-16-le", "ucs-2": "utf-16-le",
+    "csunicode": "utf-16-le", "iso-10646-ucs-2": "utf-16-le", "unicodefeff": "utf-16-le",
+    "utf-16be": "utf-16-be", "unicodefffe": "utf-16-be", "utf-32": "utf-32-le",
 }
 # Codecs tried, in order, for one family; the one with the fewest errors wins.
 _FAMILIES = {"big5": ("big5hkscs", "cp950")}
@@ -111,6 +116,13 @@ def decode(data: bytes, *, declared: str | None = None, html: bool = False, cut:
             continue
         if source == "<meta>" and codec.startswith(("utf-16", "utf-32")):
             codec = "utf-8"  # a <meta> readable as ASCII cannot be UTF-16 (HTML standard)
+        elif codec.startswith(("utf-16", "utf-32")) and b"\x00" not in data[:4096]:
+            # UTF-16/32 text has NUL bytes (every ASCII character has one); without any, the
+            # label is wrong (servers configured for UTF-16 serving UTF-8): detect instead.
+            notes.append(f"charset {label!r} from {source} does not fit the bytes; ignored")
+            continue
+        elif codec.startswith(("utf-16", "utf-32")) and (guess := utf16_guess(data[:8192])):
+            codec = guess  # UTF-16 in the byte order its NUL bytes show (a label alone does not say it)
         clean = _clean_decode(data, codec)
         chosen, errors = (codec, 0) if clean is not None else _best_of_family(data, codec)
         if not codec.startswith("utf-") and _utf8_evident(data):
