@@ -46,11 +46,9 @@ def run_local(
     blobs = hscache.warm_up(prefilter=prefilter, export=parallel and method == "spawn")
     if not parallel:
         return (scan_file(path, prefilter=prefilter, progress=progress) for path in paths)
-    ctx = mp.get_context(method)
-    if method == "fork":
-        pool = ctx.Pool(processes=min(workers, len(paths)))
-    else:
-        pool = ctx.Pool(processes=min(workers, len(paths)), initializer=hsdb.preload, initargs=(blobs,))
+    # Forked workers already hold the databases; spawned ones load the exported bytes first.
+    init = {} if method == "fork" else {"initializer": hsdb.preload, "initargs": (blobs,)}
+    pool = mp.get_context(method).Pool(processes=min(workers, len(paths)), **init)
     return _collect(pool, paths, prefilter, progress)
 
 
