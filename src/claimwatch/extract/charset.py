@@ -116,13 +116,14 @@ def decode(data: bytes, *, declared: str | None = None, html: bool = False, cut:
             continue
         if source == "<meta>" and codec.startswith(("utf-16", "utf-32")):
             codec = "utf-8"  # a <meta> readable as ASCII cannot be UTF-16 (HTML standard)
-        elif codec.startswith(("utf-16", "utf-32")) and b"\x00" not in data[:4096]:
-            # UTF-16/32 text has NUL bytes (every ASCII character has one); without any, the
-            # label is wrong (servers configured for UTF-16 serving UTF-8): detect instead.
-            notes.append(f"charset {label!r} from {source} does not fit the bytes; ignored")
-            continue
-        elif codec.startswith(("utf-16", "utf-32")) and (guess := utf16_guess(data[:8192])):
-            codec = guess  # UTF-16 in the byte order its NUL bytes show (a label alone does not say it)
+        elif codec.startswith(("utf-16", "utf-32")):
+            if b"\x00" not in data[:4096]:
+                # UTF-16/32 text has NUL bytes (every ASCII character has one); without any, the
+                # label is wrong (servers configured for UTF-16 serving UTF-8): detect instead.
+                notes.append(f"charset {label!r} from {source} does not fit the bytes; ignored")
+                continue
+            # UTF-16 in the byte order its NUL bytes show (a label alone does not say it)
+            codec = utf16_guess(data[:8192]) or codec
         clean = _clean_decode(data, codec)
         chosen, errors = (codec, 0) if clean is not None else _best_of_family(data, codec)
         if not codec.startswith("utf-") and _utf8_evident(data):
