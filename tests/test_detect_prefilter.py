@@ -75,6 +75,10 @@ def test_anchor_lists_are_exposed():
     ("維族".encode("big5"), True),
     ("\ufeff維族".encode("utf-16-le"), True),
     ("人脸识别 維族".encode("utf-16-be"), True),
+    # No BOM and no ASCII, so no NUL byte: the extractor's detection may still read UTF-16 (found by
+    # the property test below)
+    ("景区出入口对戴面纱人员进行自动识别并告警。".encode("utf-16-be"), True),
+    ("景区出入口对戴面纱人员进行自动识别并告警。".encode("utf-16-le"), True),
     (b"&#32500;&#26063;", True),
     (b"&#x7EF4;&#x65CF;", True),
     (b'"\\u7ef4\\u65cf"', True),

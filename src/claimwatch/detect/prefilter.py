@@ -9,7 +9,9 @@ letters match case-insensitively, full-width letters in lower, UPPER or Title ca
 combination is written as a literal in every byte-oriented encoding the extractor can decode --
 UTF-8, GB18030 (GBK), Big5 / Big5-HKSCS / CP950, CP1252, HZ -- and, for CJK keys, as HTML numeric
 character references (&#NNNNN; and &#xHHHH;) and JSON \\uXXXX escapes.  UTF-16 / UTF-32 payloads
-(BOM or NUL bytes) are transcoded to UTF-8 and scanned again.
+(BOM or NUL bytes) are transcoded to UTF-8 and scanned again, and so is UTF-16 without either (text
+with no ASCII character at all, which the extractor's charset detection may still read as UTF-16):
+an even-length payload that is not UTF-8 but decodes strictly as UTF-16.
 
 PDF payloads (the extractor's "%PDF-" sniff) always pass: their text sits in compressed streams.
 
@@ -197,12 +199,34 @@ class Prefilter:
         """The first anchor key found in `data` (None if none): for tests and diagnostics."""
         data = bytes(data)
         pid = self._scan(data)
-        if pid is None and (data.startswith(_BOMS) or b"\x00" in data):
-            for enc in _WIDE:
+        if pid is None:
+            for enc in _wide_readings(data):
                 pid = self._scan(data.decode(enc, "replace").encode("utf-8", "surrogatepass"))
                 if pid is not None:
                     break
         return self.keys[self._key_of[pid]] if pid is not None else None
+
+
+def _wide_readings(data: bytes) -> tuple[str, ...]:
+    """The UTF-16/32 codecs the extractor might read `data` with (cheap checks first: this runs on
+    every payload without an anchor)."""
+    if data.startswith(_BOMS) or b"\x00" in data:
+        return _WIDE
+    if len(data) % 2 or data.isascii():
+        return ()
+    try:
+        data.decode("utf-8")
+        return ()  # valid UTF-8 is read as UTF-8 unless a label says otherwise, and labels need NULs
+    except UnicodeDecodeError:
+        pass
+    out = []
+    for enc in ("utf-16-le", "utf-16-be"):
+        try:
+            data.decode(enc)  # legacy CJK bytes mostly hit a lone surrogate early
+            out.append(enc)
+        except UnicodeDecodeError:
+            pass
+    return tuple(out)
 
 
 _lock = threading.Lock()
