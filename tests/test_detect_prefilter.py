@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from claimwatch.detect import detect
-from claimwatch.detect.prefilter import anchor_patterns, anchor_terms, may_contain_claim
+from claimwatch.detect.prefilter import anchor_ends, anchor_patterns, anchor_terms, longest_anchor, may_contain_claim
 from claimwatch.extract import ExtractError, extract
 from test_detect import NEGATIVES, POSITIVES
 
@@ -60,7 +60,38 @@ def check(data: bytes, filename: str) -> bool:
     found = detect(text)
     if found:
         assert may_contain_claim(data), (filename, data[:300], found)
+    # The scanner's split form: anchors looked for by the caller (anchor_ends), the rest here.
+    ends = anchor_ends(data)
+    if not ends:
+        assert may_contain_claim(data, raw_clear=True) == may_contain_claim(data), (filename, data[:300])
+    if found:
+        assert ends or may_contain_claim(data, raw_clear=True), (filename, data[:300], found)
     return bool(found)
+
+
+def _naive_ends(data: bytes) -> list[int]:
+    low = data.lower()  # the database is caseless for ASCII letters only, like bytes.lower()
+    out = []
+    for lit in set(anchor_patterns()):
+        lit = lit.lower()
+        at = low.find(lit)
+        while at >= 0:
+            out.append(at + len(lit))
+            at = low.find(lit, at + 1)
+    return sorted(out)
+
+
+def test_anchor_ends_reports_every_occurrence():
+    rng = random.Random(5)
+    for _ in range(20):
+        parts = [rng.choice(FRAGMENTS + FILLER) for _ in range(rng.randint(2, 8))]
+        text = "".join(parts) * rng.randint(1, 3)
+        for enc in ("utf-8", "gb18030", "big5"):
+            data = encode(text, enc, 0)
+            if data is not None:
+                assert anchor_ends(data) == _naive_ends(data)
+    assert anchor_ends(b"UYGHUR uyghur Uyghur") == [6, 13, 20]
+    assert longest_anchor() == max(map(len, anchor_patterns()))
 
 
 def test_anchor_lists_are_exposed():

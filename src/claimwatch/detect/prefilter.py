@@ -130,10 +130,12 @@ class Prefilter:
             self.literals,
             list(range(len(self.literals))),
             # Caseless covers ASCII letters in every encoding; on the second byte of a GBK/Big5 pair it
-            # only widens the net, which a prefilter may do.
-            hyperscan.HS_FLAG_SINGLEMATCH | hyperscan.HS_FLAG_CASELESS,
+            # only widens the net, which a prefilter may do. No SINGLEMATCH: `anchor_ends` needs every
+            # occurrence (one buffer holds many records); a single payload's scan stops at the first.
+            hyperscan.HS_FLAG_CASELESS,
             literal=True,
         )
+        self.longest = max(map(len, self.literals), default=1)
         self._local = threading.local()
 
     def _packed_literals(self) -> bytes:
@@ -195,6 +197,14 @@ class Prefilter:
             pass
         return found[0] if found else None
 
+    def anchor_ends(self, data: bytes) -> list[int]:
+        """End offsets, ascending, of every occurrence of any anchor literal in `data`."""
+        ends: list[int] = []
+        # Hyperscan drops the GIL while it scans; the callback only runs at a match (rare).
+        self._db.scan(data, match_event_handler=lambda pid, frm, to, flags, ctx: ends.append(to), scratch=self._scratch())
+        ends.sort()
+        return ends
+
     def first_anchor(self, data: bytes) -> str | None:
         """The first anchor key found in `data` (None if none): for tests and diagnostics."""
         data = bytes(data)
@@ -242,13 +252,38 @@ def _get() -> Prefilter:
     return _prefilter
 
 
-def may_contain_claim(data: bytes) -> bool:
-    """False only if no finding is possible for any text the extractor can make of `data`."""
+def may_contain_claim(data: bytes, *, raw_clear: bool = False) -> bool:
+    """False only if no finding is possible for any text the extractor can make of `data`.
+
+    `raw_clear`: the caller has already found that no anchor literal occurs in these exact bytes
+    (with `anchor_ends` over a larger buffer holding them), so only the other readings are checked:
+    PDF, and the UTF-16/32 transcodings.
+    """
     if not data:
         return False
     if b"%PDF-" in data[:1024]:
         return True  # PDF text sits in compressed streams: only the extractor can tell
-    return _get().first_anchor(data) is not None
+    if not raw_clear:
+        return _get().first_anchor(data) is not None
+    pf = _get()
+    for enc in _wide_readings(data):
+        if pf._scan(data.decode(enc, "replace").encode("utf-8", "surrogatepass")) is not None:
+            return True
+    return False
+
+
+def anchor_ends(data: bytes) -> list[int]:
+    """End offsets, ascending, of every anchor literal occurrence in `data` (any thread may call it).
+
+    An occurrence inside a slice [a, b) of `data` ends at some e with a < e <= b: a slice with no
+    end in (a, b] holds no anchor, and `may_contain_claim(slice, raw_clear=True)` may be used.
+    """
+    return _get().anchor_ends(data)
+
+
+def longest_anchor() -> int:
+    """Bytes of the longest anchor literal: a buffer scanned in pieces must overlap by one less."""
+    return _get().longest
 
 
 def anchor_terms() -> list[str]:

@@ -32,6 +32,7 @@ import os
 import struct
 import threading
 from collections import deque
+from collections.abc import Callable
 
 import numpy as np
 
@@ -58,7 +59,7 @@ class Anomaly(Exception):
 class InflatedStream:
     """The inflated content of a gzip file, produced by a background thread."""
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, anchors: tuple[Callable[[bytes], list[int]], int] | None = None) -> None:
         with open(path, "rb") as fh:
             self._size = os.fstat(fh.fileno()).st_size
             self._mm = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
@@ -81,6 +82,12 @@ class InflatedStream:
         self._scanned = 0  # ... in the file up to here
         self._eof = False  # read() has returned the end of the stream
         self._ci = 0  # member walk: index into _cands
+        # Anchor scan (the prefilter's first stage) over the inflated stream, in the thread:
+        # `anchors` is (scan, longest literal); ends of every occurrence, ascending, go to _hits.
+        self._anchors = anchors
+        self._hits: list[int] = []
+        self._hit_i = 0  # clear(): first hit not yet behind the caller
+        self._hits_upto = 0  # inflated bytes scanned for anchors so far
         self._thread = threading.Thread(target=self._run, name="claimwatch-inflate", daemon=True)
         self._thread.start()
 
@@ -92,10 +99,21 @@ class InflatedStream:
         try:
             reader = _GzipReader(self._z)
             pos = 0
+            scan, overlap = self._anchors or (None, 1)
+            overlap -= 1
+            tail = b""  # the last overlap bytes before `piece`: occurrences across pieces
             while True:
                 piece = reader.read(_CHUNK)
                 if self._scanned < self._size:
                     self._scan()
+                if scan is not None and piece:
+                    buf = tail + piece if tail else piece
+                    t = len(tail)
+                    base = pos - t
+                    # Ends within the tail were reported with the previous piece.
+                    self._hits.extend([base + e for e in scan(buf) if e > t])
+                    tail = buf[-overlap:] if overlap > 0 else b""
+                    self._hits_upto = pos + len(piece)
                 if not piece:
                     while self._scanned < self._size:
                         self._scan()
@@ -189,6 +207,20 @@ class InflatedStream:
 
     # ------------------------------------------------------------ checks for the fast path
 
+    def clear(self, a: int, b: int) -> bool:
+        """True if no anchor occurrence lies inside the inflated bytes [a, b) (False: there may be).
+
+        Calls come in stream order (a never decreases); [a, b) must already be read.
+        """
+        if self._anchors is None or b > self._hits_upto:
+            return False
+        hits, i = self._hits, self._hit_i
+        n = len(hits)
+        while i < n and hits[i] <= a:
+            i += 1
+        self._hit_i = i
+        return i >= n or hits[i] > b
+
     def vouch(self) -> None:
         """Raise Anomaly unless MARGIN clean bytes follow the read position (or the file ended cleanly)."""
         want = self._pos + MARGIN
@@ -230,6 +262,10 @@ class InflatedStream:
             self._advance(self._produced)
         if self._cu != self._produced:
             raise Anomaly("gzip members do not add up")
+
+    def tell_end(self) -> int:
+        """The inflated size of the whole file (once `finish()` has returned)."""
+        return self._produced
 
     def _advance(self, limit: int) -> None:
         """Step the member walk to the next member; its inflated start is at most `limit`."""

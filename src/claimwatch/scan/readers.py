@@ -23,7 +23,7 @@ import logging
 import os
 import re
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from claimwatch.scan import inflate, tail
@@ -48,6 +48,9 @@ class Record:
     content_type: str | None  # WARC Content-Type of the block
     payload_digest: str | None  # WARC-Payload-Digest header as written (only when asked for)
     block: bytes  # the record block as stored (HTTP headers included for HTTP records)
+    # True when the reader scanned this record's stored bytes for the prefilter's anchor literals
+    # and found none (the threaded path, when asked to): see prefilter.may_contain_claim(raw_clear=).
+    anchor_free: bool = False
 
 
 @dataclass(slots=True)
@@ -97,6 +100,7 @@ def iter_file(
     engine: str | None = None,
     digests: bool = False,
     threaded: bool | None = None,
+    anchors: tuple[Callable[[bytes], list[int]], int] | None = None,
 ) -> Iterator[Record | ReadError]:
     """Records (of `types`, or all when None) and read errors of one file, in file order.
 
@@ -117,7 +121,7 @@ def iter_file(
         if threaded is None:
             threaded = os.path.getsize(path) >= THREADED_MIN_BYTES
         if gz and threaded and inflate.AVAILABLE:
-            return _iter_threaded(path, types, digests)
+            return _iter_threaded(path, types, digests, anchors)
         return _iter_fastwarc(path, gz, types, digests)
     return _iter_warcio(path, fmt, types)
 
@@ -207,7 +211,7 @@ def _iter_fastwarc(path: str, gz: bool, types: frozenset[str] | None, digests: b
         yield ReadError(*problem)
 
 
-def _iter_threaded(path: str, types: frozenset[str] | None, digests: bool) -> Iterator[Record | ReadError]:
+def _iter_threaded(path: str, types: frozenset[str] | None, digests: bool, anchors=None) -> Iterator[Record | ReadError]:
     """`_iter_fastwarc` for .gz files, with gzip inflate in a background thread (see inflate.py).
 
     `_iter_inflated` yields only what it can vouch for; at its first anomaly (damage of any kind, a
@@ -215,7 +219,7 @@ def _iter_threaded(path: str, types: frozenset[str] | None, digests: bool) -> It
     skipping the records already yielded, so the output is the exact reader's by construction.
     """
     done = 0
-    fast = _iter_inflated(path, types, digests)
+    fast = _iter_inflated(path, types, digests, anchors)
     try:
         while True:
             try:
@@ -231,18 +235,21 @@ def _iter_threaded(path: str, types: frozenset[str] | None, digests: bool) -> It
     yield from itertools.islice(_iter_fastwarc(path, True, types, digests), done, None)
 
 
-def _iter_inflated(path: str, types: frozenset[str] | None, digests: bool) -> Iterator[Record | ReadError]:
+def _iter_inflated(path: str, types: frozenset[str] | None, digests: bool, anchors=None) -> Iterator[Record | ReadError]:
     """The fast path of `_iter_threaded`; raises inflate.Anomaly (or FastWARC's error) where it cannot go on.
 
     A record is held back until the next one (or the end of the file) shows that its gzip member
-    ended cleanly (CRC and size checked) where the next one starts.
+    ended cleanly (CRC and size checked) where the next one starts; that is also when its stored
+    bytes are known to end (at the latest where the next record starts) for `anchor_free`.
     """
     from fastwarc.warc import ArchiveIterator
 
-    stream = inflate.InflatedStream(path)
+    stream = inflate.InflatedStream(path, anchors)
     member_at = stream.member_at
     vouch = stream.vouch
+    clear = stream.clear if anchors is not None else None
     held: Record | None = None
+    held_u = 0  # inflated offset of the held record
     last: int | None = None  # offset of the last record handed out (the exact reader's tail check starts there)
     try:
         it = ArchiveIterator(
@@ -250,8 +257,11 @@ def _iter_inflated(path: str, types: frozenset[str] | None, digests: bool) -> It
             fsspec_args=False, stream_detect=False,
         )
         for rec in it:
-            pos = member_at(rec.stream_pos)
+            u = rec.stream_pos
+            pos = member_at(u)
             if held is not None:
+                if clear is not None:
+                    held.anchor_free = clear(held_u, u)
                 yield held
                 held = None
             h = rec.headers
@@ -263,7 +273,10 @@ def _iter_inflated(path: str, types: frozenset[str] | None, digests: bool) -> It
             vouch()
             last = pos
             held = _record(rec, pos, block, digests)
+            held_u = u
         stream.finish()
+        if held is not None and clear is not None:
+            held.anchor_free = clear(held_u, stream.tell_end())
     finally:
         stream.close()
     if held is not None:

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from claimwatch.detect import detect
-from claimwatch.detect.prefilter import may_contain_claim
+from claimwatch.detect.prefilter import anchor_ends, longest_anchor, may_contain_claim
 from claimwatch.extract import ExtractError, extract
 from claimwatch.scan.httpmsg import DecodeError, http_payload
 from claimwatch.scan.readers import NotAnArchive, ReadError, iter_file
@@ -67,7 +67,8 @@ def scan_file(
     res = FileResult(path)
     try:
         res.size = os.path.getsize(path)
-        items = iter_file(path)
+        # With the prefilter on, the threaded reader also looks for its anchors, in its thread.
+        items = iter_file(path, anchors=(anchor_ends, longest_anchor()) if prefilter else None)
     except FileNotFoundError:
         res.errors.append(error_line(path, None, "no such file"))
         return res
@@ -100,8 +101,14 @@ def scan_file(
                     continue
             else:
                 payload, ctype = item.block, item.content_type
-            if not payload or (prefilter and not check(payload)):
+            if not payload:
                 continue
+            if prefilter:
+                # Anchor-free stored bytes only vouch for a payload that is a piece of them
+                # (not one decoded from a Content-Encoding or chunked body).
+                raw_clear = item.anchor_free and item.block.endswith(payload)
+                if not check(payload, raw_clear=raw_clear):
+                    continue
             res.candidates += 1
             document = item.uri or f"{path}#{item.offset}"
             try:
