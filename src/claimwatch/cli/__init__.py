@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
 import typer
@@ -39,9 +40,42 @@ def _register() -> None:
 
 
 def main() -> None:
+    from claimwatch.cli import common
+
     _register()
+    common._finished = False
     try:
         app()
     except KeyboardInterrupt:
         sys.stderr.write("claimwatch: interrupted\n")
         sys.exit(130)
+    except SystemExit as exc:
+        if common._finished:
+            _exit_now(exc.code)
+        raise
+
+
+def _exit_now(code: object) -> None:
+    """End the process at once with `code`, skipping the interpreter's teardown, when that is safe:
+    only this entry point (never a test runner's in-process invocation, which swaps the streams),
+    no profiler, tracer or coverage tool (they report after the program ends), an integer code, no
+    non-daemon thread still running; the atexit handlers (multiprocessing, logging, weakref
+    finalizers) still run. Returns if any condition fails (the normal exit follows)."""
+    import threading
+
+    code = 0 if code is None else code
+    if not isinstance(code, int) or sys.stdout is not sys.__stdout__ or sys.stderr is not sys.__stderr__:
+        return
+    if sys.gettrace() is not None or sys.getprofile() is not None:
+        return
+    if any(t is not threading.main_thread() and not t.daemon and t.is_alive() for t in threading.enumerate()):
+        return
+    import atexit
+
+    atexit._run_exitfuncs()  # runs each handler once and clears the list
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except (OSError, ValueError):
+        return  # let the normal exit report a failed flush as it always has
+    os._exit(code)

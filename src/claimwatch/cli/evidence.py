@@ -6,8 +6,6 @@ import sys
 from contextlib import contextmanager
 
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from claimwatch.cli import app
 from claimwatch.cli.common import (EXIT_BAD_INPUT, EXIT_CHECK_FAILED, Format, FormatOption, emit_jsonl, fail,
@@ -35,6 +33,10 @@ def _progress(total: int | None, label: str, enabled: bool):
     if not enabled or not sys.stderr.isatty():
         yield lambda n: None
         return
+    # Rich is imported here, not at module level: every command's start-up pays for this module.
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
     cols = [SpinnerColumn(), TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()]
     with Progress(*cols, console=Console(stderr=True), transient=True) as p:
         task = p.add_task(label, total=total)

@@ -10,7 +10,7 @@ from typing import List, Optional
 import typer
 
 from claimwatch.cli import app
-from claimwatch.cli.common import EXIT_CHECK_FAILED, EXIT_OK, Format, FormatOption, fail
+from claimwatch.cli.common import EXIT_CHECK_FAILED, EXIT_OK, Format, FormatOption, fail, finished
 
 
 class Engine(str, enum.Enum):
@@ -85,5 +85,10 @@ def scan(
         bar.close()
         writer.close()
     sys.stderr.write(stats.summary() + "\n")
+    sys.stderr.flush()
+    if engine is Engine.local:
+        # Output closed and flushed, worker pool joined: nothing is left for the interpreter's
+        # teardown to do. (Spark keeps its normal shutdown.)
+        finished()
     raise typer.Exit(EXIT_CHECK_FAILED if stats.errors else EXIT_OK)
 
