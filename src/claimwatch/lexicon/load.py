@@ -7,14 +7,12 @@ when it compiles the lexicon.
 
 from __future__ import annotations
 
-import functools
+import hashlib
+import json
+import threading
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from importlib import resources
-
-import yaml
-
-# libyaml's safe loader parses the same documents ~10x faster than the pure-Python one (start-up).
-_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 CATEGORY_IDS: tuple[str, ...] = (
     "ethnicity",
@@ -145,25 +143,56 @@ def parse_cues(doc, where: str) -> dict[str, tuple[str, ...]]:
     return {name: _strings(cues[name], f"{where} {name}") for name in CUE_GROUPS}
 
 
-@functools.lru_cache(maxsize=1)
-def load_lexicon() -> Lexicon:
-    """The packaged lexicon (read once per process; the result is immutable)."""
+def lexicon_files() -> list[tuple[str, bytes]]:
+    """(file name, contents) of the packaged YAML files, by name."""
     root = resources.files(__package__)
+    return [(e.name, e.read_bytes()) for e in sorted(root.iterdir(), key=lambda p: p.name) if e.name.endswith(".yaml")]
+
+
+def _parse_yaml(files: list[tuple[str, bytes]]) -> Iterator:
+    """The documents one by one (so a validation error in an earlier file is reported first)."""
+    # Imported here: a process that finds the parsed documents in a cache never needs the YAML parser.
+    import yaml
+
+    # libyaml's safe loader parses the same documents ~10x faster than the pure-Python one (start-up).
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    for name, raw in files:
+        try:
+            doc = yaml.load(raw.decode("utf-8"), Loader=loader)
+        except yaml.YAMLError as exc:
+            raise LexiconError(f"{name}: invalid YAML: {exc}".splitlines()[0]) from None
+        yield doc
+
+
+def _documents(files: list[tuple[str, bytes]], cache: Callable[[str, Callable[[], bytes]], bytes] | None) -> Iterable:
+    """The parsed YAML of `files`; with `cache`, as JSON made (or found) under a hash of the files."""
+    if cache is None:
+        return _parse_yaml(files)
+
+    def make() -> bytes:
+        docs = list(_parse_yaml(files))
+        blob = json.dumps(docs, ensure_ascii=False).encode("utf-8")
+        # Empty: these documents have values JSON cannot carry exactly (dates, non-string keys).
+        return blob if json.loads(blob) == docs else b""
+
+    h = hashlib.sha256(b"lexicon json\n")
+    for name, raw in files:
+        h.update(f"{name} {len(raw)}\n".encode("utf-8", "surrogatepass"))
+        h.update(raw)
+    blob = cache("lexicon-documents-" + h.hexdigest(), make)
+    return json.loads(blob) if blob else _parse_yaml(files)
+
+
+def _build(files: list[tuple[str, bytes]], docs: Iterable) -> Lexicon:
     categories: dict[str, Category] = {}
     cues = None
-    for entry in sorted(root.iterdir(), key=lambda p: p.name):
-        if not entry.name.endswith(".yaml"):
+    for (name, _), doc in zip(files, docs):
+        if name == "cues.yaml":
+            cues = parse_cues(doc, name)
             continue
-        try:
-            doc = yaml.load(entry.read_text(encoding="utf-8"), Loader=_SAFE_LOADER)
-        except yaml.YAMLError as exc:
-            raise LexiconError(f"{entry.name}: invalid YAML: {exc}".splitlines()[0]) from None
-        if entry.name == "cues.yaml":
-            cues = parse_cues(doc, entry.name)
-            continue
-        cat = parse_category(doc, entry.name)
+        cat = parse_category(doc, name)
         if cat.id in categories:
-            raise LexiconError(f"{entry.name}: category {cat.id} defined twice")
+            raise LexiconError(f"{name}: category {cat.id} defined twice")
         categories[cat.id] = cat
     missing = set(CATEGORY_IDS) - set(categories)
     if missing:
@@ -171,3 +200,24 @@ def load_lexicon() -> Lexicon:
     if cues is None:
         raise LexiconError("lexicon: cues.yaml missing")
     return Lexicon({cid: categories[cid] for cid in CATEGORY_IDS}, cues)
+
+
+_lock = threading.Lock()
+_lexicon: Lexicon | None = None
+
+
+def load_lexicon(cache: Callable[[str, Callable[[], bytes]], bytes] | None = None) -> Lexicon:
+    """The packaged lexicon (read once per process; the result is immutable).
+
+    `cache(key, make) -> bytes` (the detector passes `hsdb.made_bytes`) may hand in the parsed
+    documents of an earlier process, as JSON keyed by a hash of the files' bytes: parsing the YAML
+    is most of the loading time. The result is the same either way; validation always runs.
+    Only the first call's `cache` matters.
+    """
+    global _lexicon
+    if _lexicon is None:
+        with _lock:
+            if _lexicon is None:
+                files = lexicon_files()
+                _lexicon = _build(files, _documents(files, cache))
+    return _lexicon
