@@ -8,7 +8,6 @@ which load in milliseconds instead of compiling for seconds.
 
 from __future__ import annotations
 
-import multiprocessing as mp
 import sys
 from collections.abc import Callable, Iterator
 from functools import partial
@@ -23,6 +22,8 @@ def _task(path: str, prefilter: bool) -> FileResult:
 
 
 def _start_method() -> str:
+    import multiprocessing as mp  # here: a one-worker scan never needs it (start-up time)
+
     # fork is only safe on Linux here (macOS system libraries may abort in a forked child).
     return "fork" if sys.platform.startswith("linux") and "fork" in mp.get_all_start_methods() else "spawn"
 
@@ -42,12 +43,14 @@ def run_local(
     advances per finished file.
     """
     parallel = workers > 1 and len(paths) > 1
-    method = _start_method()
+    method = _start_method() if parallel else None
     blobs = hscache.warm_up(prefilter=prefilter, export=parallel and method == "spawn")
     if not parallel:
         return (scan_file(path, prefilter=prefilter, progress=progress) for path in paths)
     # Forked workers already hold the databases; spawned ones load the exported bytes first.
     init = {} if method == "fork" else {"initializer": hsdb.preload, "initargs": (blobs,)}
+    import multiprocessing as mp
+
     pool = mp.get_context(method).Pool(processes=min(workers, len(paths)), **init)
     return _collect(pool, paths, prefilter, progress)
 
