@@ -128,3 +128,38 @@ def test_teardown_skipped_only_after_a_finished_scan_and_atexit_still_runs(warcs
     assert "probe: atexit" in usage.stderr and "probe: teardown" in usage.stderr
     version = run("--version")
     assert version.returncode == 0 and "probe: teardown" in version.stderr
+
+
+def test_cached_lexicon_and_normalisation_table_equal_the_built_ones():
+    # What a warm cache hands in (hsdb.made_bytes) must give exactly what building from scratch gives.
+    import numpy as np
+
+    from claimwatch.detect import normalize
+    from claimwatch.lexicon import load
+
+    files = load.lexicon_files()
+    made: dict[str, bytes] = {}
+
+    def cache(key, make):
+        if key not in made:
+            made[key] = make()
+        return made[key]
+
+    from_yaml = load._build(files, load._parse_yaml(files))
+    assert load._build(files, load._documents(files, cache)) == from_yaml  # made: JSON written
+    assert load._build(files, load._documents(files, cache)) == from_yaml  # found: JSON read back
+    assert from_yaml == load.load_lexicon()
+    (blob,) = made.values()
+    assert blob and not blob.startswith(b"\x00")
+    # documents JSON cannot carry exactly (a date) are never cached: the YAML is parsed instead
+    for odd in ([("x.yaml", b"a: 2024-01-01\nb: [1, two]\n")], [("y.yaml", b"1: one\n")]):
+        made.clear()
+        assert list(load._documents(odd, cache)) == list(load._parse_yaml(odd))
+        assert list(made.values()) == [b""]
+
+    blob = normalize._changes()
+    n = len(blob) // 8
+    table = np.arange(normalize.MAX_CP, dtype=np.uint32)
+    table[np.frombuffer(blob, dtype="<u4", count=n)] = np.frombuffer(blob, dtype="<u4", count=n, offset=4 * n)
+    assert np.array_equal(table, normalize._build())
+    assert np.array_equal(normalize.norm_table(), table)

@@ -7,8 +7,8 @@ process with `preload()`. The key of a database is a hash of everything its comp
 so a preloaded database is only ever used for exactly the patterns it was compiled from, and
 detection results never depend on whether a database was compiled or loaded.
 
-Other slow-to-make bytes (the prefilter's list of literals) travel the same way with `made_bytes()`,
-keyed by a hash of their inputs; the disk cache (scan/hscache.py) names its entries by a fingerprint
+Other slow-to-make bytes (the prefilter's list of literals, the parsed lexicon, the normalisation
+table's changed code points) travel the same way with `made_bytes()`, keyed by a hash of their inputs; the disk cache (scan/hscache.py) names its entries by a fingerprint
 of this code, so a change to how they are made never meets an old entry.
 """
 

@@ -84,39 +84,41 @@ def _norm_all(strings: list[str]) -> dict[str, str]:
     return out
 
 
+def _cut(raw: str) -> tuple[bool, str]:
+    """(trailing "*"?, the text without it) of a lexicon string."""
+    raw = raw.strip()
+    # "recogni*": any word ending; a "*" after punctuation ("/*") is literal.
+    prefix = len(raw) > 1 and raw.endswith("*") and raw[-2].isalnum()
+    return prefix, raw[:-1].strip() if prefix else raw
+
+
 def _entries(lex: Lexicon) -> list[Entry]:
-    # (kind, group, raw text, extra fields) first, then every text normalised in one call
-    items: list[tuple[str, str, str, dict]] = []
+    # (kind, group, prefix, text, term, term index) first, then every text normalised in one call
+    items: list[tuple[str, str, bool, str, object, int]] = []
+    extra: list[str] = []  # not_after / not_before strings
     for cat in lex.categories.values():
         for i, t in enumerate(cat.terms):
-            items.append((TERM, cat.id, t.text, dict(gloss=t.gloss, strong=t.strength == "strong",
-                                                     not_after=t.not_after, not_before=t.not_before, term_index=i)))
+            items.append((TERM, cat.id, *_cut(t.text), t, i))
+            extra += t.not_after
+            extra += t.not_before
         for kind, strings in ((MASK, cat.masks), (NEG, cat.negatives), (HARD_NEG, cat.hard_negatives),
                               (VALUE, cat.values)):
-            for s in strings:
-                items.append((kind, cat.id, s, {}))
+            items.extend((kind, cat.id, *_cut(s), None, -1) for s in strings)
     for group, strings in lex.cues.items():
-        for s in strings:
-            items.append((CUE, group, s, {}))
-
-    def cut(raw: str) -> tuple[bool, str]:
-        raw = raw.strip()
-        # "recogni*": any word ending; a "*" after punctuation ("/*") is literal.
-        prefix = len(raw) > 1 and raw.endswith("*") and raw[-2].isalnum()
-        return prefix, raw[:-1].strip() if prefix else raw
-
-    cuts = [cut(raw) for _, _, raw, _ in items]
-    norm = _norm_all([c for _, c in cuts] + [x for *_, kw in items for x in (*kw.get("not_after", ()),
-                                                                              *kw.get("not_before", ()))])
+        items.extend((CUE, group, *_cut(s), None, -1) for s in strings)
+    norm = _norm_all(list(dict.fromkeys([*(it[3] for it in items), *extra])))
     entries: list[Entry] = []
-    for (kind, group, _, kw), (prefix, raw) in zip(items, cuts):
+    for kind, group, prefix, raw, t, i in items:
         text = norm[raw]
-        if text.strip(" -"):
-            if kind == TERM:
-                kw = {**kw, "not_after": tuple(norm[x] for x in kw["not_after"]),
-                      "not_before": tuple(norm[x] for x in kw["not_before"])}
-            entries.append(Entry(kind, group, text, prefix=prefix, need_left=_is_word(text[0]),
-                                 need_right=_is_word(text[-1]) and not prefix, **kw))
+        if not text.strip(" -"):
+            continue
+        left, right = _is_word(text[0]), _is_word(text[-1]) and not prefix
+        if t is None:
+            entries.append(Entry(kind, group, text, "", False, prefix, (), (), -1, left, right))
+        else:
+            entries.append(Entry(kind, group, text, t.gloss, t.strength == "strong", prefix,
+                                 tuple(norm[x] for x in t.not_after), tuple(norm[x] for x in t.not_before), i,
+                                 left, right))
     return entries
 
 

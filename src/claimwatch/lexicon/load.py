@@ -171,8 +171,11 @@ def _documents(files: list[tuple[str, bytes]], cache: Callable[[str, Callable[[]
 
     def make() -> bytes:
         docs = list(_parse_yaml(files))
-        blob = json.dumps(docs, ensure_ascii=False).encode("utf-8")
         # Empty: these documents have values JSON cannot carry exactly (dates, non-string keys).
+        try:
+            blob = json.dumps(docs, ensure_ascii=False).encode("utf-8")
+        except (TypeError, ValueError):
+            return b""
         return blob if json.loads(blob) == docs else b""
 
     h = hashlib.sha256(b"lexicon json\n")
