@@ -101,6 +101,17 @@ def test_output_file_is_complete_and_closed(warcs, tmp_path, suffix):
     assert real.stderr.splitlines()[-1].startswith("scan: 2 files, ")
 
 
+def test_closed_stdout(warcs, tmp_path):
+    # Python starts with sys.stdout None when descriptor 1 is closed; --out needs no stdout.
+    good, _ = warcs
+    out = tmp_path / "f.jsonl"
+    real = subprocess.run(f"'{CLAIMWATCH}' scan --out '{out}' '{good}' >&-", shell=True, capture_output=True,
+                          text=True, timeout=120)
+    assert real.returncode == 0, real.stderr
+    assert "Traceback" not in real.stderr and real.stderr.startswith("scan: 1 files, ")
+    assert [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()] == scan_file(good).findings
+
+
 def test_teardown_skipped_only_after_a_finished_scan_and_atexit_still_runs(warcs, tmp_path):
     good, _ = warcs
 

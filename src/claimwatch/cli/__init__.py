@@ -78,8 +78,9 @@ def _exit_now(code: object) -> None:
 
     atexit._run_exitfuncs()  # runs each handler once and clears the list
     try:
-        sys.stdout.flush()
-        sys.stderr.flush()
+        for stream in (sys.stdout, sys.stderr):
+            if stream is not None:  # None: the descriptor was closed when Python started
+                stream.flush()
     except (OSError, ValueError):
         return  # let the normal exit report a failed flush as it always has
     os._exit(code)
