@@ -9,16 +9,18 @@ reader in mid-file is exercised too).
 from __future__ import annotations
 
 import gzip
+import itertools
 import random
+import struct
 import threading
 import zlib
 from pathlib import Path
 
 import pytest
 
-from claimwatch.scan import inflate, readers
+from claimwatch.scan import inflate, members, readers
 from claimwatch.scan.readers import SCAN_TYPES, NotAnArchive, iter_file
-from support_warc import make_pages, write_warc
+from support_warc import make_pages, write_resource_warc, write_warc
 
 pytestmark = pytest.mark.skipif(not inflate.AVAILABLE, reason="python-isal not installed")
 
@@ -215,8 +217,8 @@ def test_small_files_are_not_threaded_by_default(tmp_path):
 @pytest.mark.timeout(120)
 def test_gzip_members_larger_than_their_data_never_stall(tmp_path, monkeypatch):
     # Stored (level 0) members are a little larger than what they inflate to: the member walk then
-    # runs ahead of the thread's magic scan. Small limits make every wait reachable.
-    monkeypatch.setattr(inflate, "_SCAN", 64 << 10)
+    # runs ahead of the magic scan. Small limits make every wait reachable.
+    monkeypatch.setattr(members, "SCAN_BYTES", 64 << 10)
     monkeypatch.setattr(inflate, "_AHEAD", 1 << 20)
     src = str(tmp_path / "src.warc.gz")
     write_warc(src, make_pages(40, filler_paragraphs=40))
@@ -226,3 +228,71 @@ def test_gzip_members_larger_than_their_data_never_stall(tmp_path, monkeypatch):
     assert len(stored) * 12 > 4 * (1 << 20)
     assert _vouched(str(path)) == -1
     _assert_same(str(path), None)
+
+
+def _feed(path: str, piece: int) -> members.MemberChain:
+    """Run a MemberChain over the file the way the inflate thread does, in pieces of `piece` bytes."""
+    data = Path(path).read_bytes()
+    inflated = gzip.decompress(data)
+    chain = members.MemberChain(memoryview(data), len(data))
+    for at in range(0, len(inflated), piece):
+        chain.add(at, inflated[at : at + piece])
+    chain.end()
+    return chain
+
+
+@pytest.mark.parametrize("piece", [1, 777, 1 << 20])
+def test_member_chain_finds_every_member(tmp_path, piece):
+    path = str(tmp_path / "m.warc.gz")
+    write_warc(path, make_pages(9), revisits=True)
+    parts = _members(path)  # (records in order: member offsets as the exact reader gives them)
+    offsets = [0, *itertools.accumulate(len(m) for m in parts[:-1])]
+    sizes = [len(zlib.decompress(m, 31)) for m in parts]
+    chain = _feed(path, piece)
+    assert chain.complete and chain.broken is None
+    assert chain.starts_c == offsets
+    assert chain.starts_u == [0, *itertools.accumulate(sizes[:-1])]
+
+
+def _stored_with_magic(tmp_path, pre: bytes, every: int = 3) -> Path:
+    """A WARC of stored (level 0) members, every `every`th of whose payloads holds a gzip file after
+    `pre`: a stored member keeps those bytes as they are, so a real-looking gzip header sits inside
+    member data, after 8 bytes of our choosing (read as the trailer of a member ending there)."""
+    payload = b"A" * 2000 + pre + gzip.compress(b"x" * 5000, mtime=0) + b"B" * 2000
+    docs = [(f"https://g.example/{i:03d}", payload if i % every == 1 % every else b"plain text " * 300,
+             "application/octet-stream") for i in range(40)]
+    src = tmp_path / "src.warc.gz"
+    write_resource_warc(str(src), docs)
+    path = tmp_path / "stored.warc.gz"
+    path.write_bytes(b"".join(gzip.compress(zlib.decompress(m, 31), compresslevel=0, mtime=0) for m in _members(str(src))))
+    assert pre + b"\x1f\x8b\x08\x00" in path.read_bytes()
+    return path
+
+
+@pytest.mark.parametrize("before", ["implausible", "plausible", "aligned", "zeros"])
+def test_gzip_magic_inside_member_data(tmp_path, before):
+    crc = 0x12345678
+    every = 3
+    if before == "aligned":
+        # Records all of one size, and the "size" in front of each false magic is that of a whole
+        # member: every start the chain then puts on a false magic falls exactly on a record's
+        # inflated start, with the wrong file offset, and the records stay aligned to the end.
+        # Only the CRC proof can tell.
+        every = 1
+        probe = _stored_with_magic(tmp_path, b"\0" * 8, every)
+        pre = struct.pack("<II", crc, len(zlib.decompress(_members(str(probe))[1], 31)))
+    else:
+        pre = {"implausible": struct.pack("<II", crc, 0xFFFFFFF0), "plausible": struct.pack("<II", crc, 4000),
+               "zeros": b"\0" * 8}[before]
+    path = _stored_with_magic(tmp_path, pre, every)
+    fast, exact = _assert_same(str(path), None)
+    assert len(fast) == 40
+    chain = _feed(str(path), 1 << 20)
+    if before == "implausible":
+        assert chain.complete  # the false magic is passed over: the fast path reads the whole file
+        assert _vouched(str(path)) == -1
+    else:
+        # taken for a member end, then refuted (plausible, aligned) or refused (zeros): the exact
+        # reader takes over, and the output above is still the exact one
+        assert not chain.complete and chain.broken
+        assert _vouched(str(path)) >= 0
