@@ -1,8 +1,10 @@
 """Scan one archive file: the unit of work for local worker processes and Spark executors alike.
 
 Hot path per record: FastWARC hands over the block, `httpmsg` strips/decodes the HTTP message,
-and the Hyperscan prefilter looks at the raw payload bytes. Only records with a prefilter hit pay for
-charset detection, HTML-to-text and the detector (most Common Crawl pages have none).
+and the Hyperscan prefilter looks at the raw payload bytes (on the threaded reader, the inflate
+thread has already looked for its anchors: see readers.iter_file(anchors=)). Only records with a
+prefilter hit pay for charset detection, HTML-to-text and the detector (most Common Crawl pages
+have none).
 """
 
 from __future__ import annotations
