@@ -296,3 +296,24 @@ def test_gzip_magic_inside_member_data(tmp_path, before):
         # reader takes over, and the output above is still the exact one
         assert not chain.complete and chain.broken
         assert _vouched(str(path)) >= 0
+
+
+@pytest.mark.parametrize("scan_bytes", [7, 64, 1 << 20])
+def test_member_chain_magic_search_finds_every_magic(monkeypatch, scan_bytes):
+    # The search reads 1f 8b as uint16 at even and odd offsets, block by block: plant magics at
+    # both parities, across block edges and near the end of the data; compare with bytes.find.
+    monkeypatch.setattr(members, "SCAN_BYTES", scan_bytes)
+    rng = random.Random(scan_bytes)
+    data = bytearray(rng.randbytes(3000).replace(b"\x1f", b"\x00"))
+    for at in [0, 1, 6, 7, 63, 64, 65, 127, 500, 501, *rng.sample(range(2, 2970), 40), 2977, 2979, 2981, 2997]:
+        data[at : at + 3] = b"\x1f\x8b\x08"
+    data = bytes(data[:3000])
+    chain = members.MemberChain(memoryview(data), len(data))
+    while chain._scanned < len(data):
+        chain._scan()
+    expected, i = [], data.find(b"\x1f\x8b\x08")
+    while i >= 0:
+        if i + members.MIN_MEMBER <= len(data):
+            expected.append(i)
+        i = data.find(b"\x1f\x8b\x08", i + 1)
+    assert chain._cands == expected and len(expected) > 40

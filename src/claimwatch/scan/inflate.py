@@ -85,18 +85,24 @@ class InflatedStream:
             reader = _GzipReader(self._z)
             pos = 0
             scan, overlap = self._anchors or (None, 1)
-            overlap -= 1
-            tail = b""  # the last overlap bytes before `piece`: occurrences across pieces
+            overlap -= 1  # (a literal of `longest` bytes crossing a boundary has at most this many before it)
+            tail = b""  # the last overlap bytes before `piece`
             chain = self._chain
             while True:
                 piece = reader.read(_CHUNK)
                 if scan is not None and piece:
-                    buf = tail + piece if tail else piece
-                    t = len(tail)
-                    base = pos - t
-                    # Ends within the tail were reported with the previous piece.
-                    self._hits.extend([base + e for e in scan(buf) if e > t])
-                    tail = buf[-overlap:] if overlap > 0 else b""
+                    ends = scan(piece)
+                    if tail:
+                        # Occurrences across the boundary: scan the tail with the piece's first
+                        # bytes (not a copy of the whole piece). Ends within the tail were reported
+                        # with the previous piece; an end found twice does no harm.
+                        t = len(tail)
+                        more = [e - t for e in scan(tail + piece[:overlap]) if e > t]
+                        if more:
+                            ends = sorted({*ends, *more})
+                    self._hits.extend([pos + e for e in ends])
+                    if overlap > 0:
+                        tail = piece[-overlap:] if len(piece) >= overlap else (tail + piece)[-overlap:]
                     self._hits_upto = pos + len(piece)
                 if not piece:
                     chain.end()

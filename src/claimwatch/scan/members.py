@@ -146,9 +146,17 @@ class MemberChain:
 
     def _scan(self) -> None:
         start = self._scanned
-        block = self._arr[start : start + SCAN_BYTES + 2]
-        hits = np.flatnonzero(block[:-2] == 0x1F)
-        hits = hits[(block[hits + 1] == 0x8B) & (block[hits + 2] == 0x08)]
+        stop = min(start + SCAN_BYTES, self._size)
+        # 1f 8b as one little-endian uint16 at even and at odd offsets: half the comparisons of a
+        # byte-wise search, and few hits left to check for the 08
+        found = []
+        for s in (start, start + 1):
+            n = min((stop - s + 1) // 2, (self._size - s) // 2)  # pairs starting in [s, stop)
+            if n > 0:
+                found.append(np.flatnonzero(np.frombuffer(self._z, dtype="<u2", count=n, offset=s) == 0x8B1F) * 2 + s)
+        hits = np.sort(np.concatenate(found)) if found else np.empty(0, dtype=np.intp)
         # a member start leaves room for a whole member before the end of the file
-        self._cands.extend(h for h in (hits + start).tolist() if h + MIN_MEMBER <= self._size)
-        self._scanned = min(start + SCAN_BYTES, self._size)
+        hits = hits[hits + MIN_MEMBER <= self._size]
+        hits = hits[self._arr[hits + 2] == 0x08]
+        self._cands.extend(hits.tolist())
+        self._scanned = stop
