@@ -117,3 +117,19 @@ def test_damage_mid_file_keeps_findings(archives, monkeypatch, tmp_path):
     full = _scan(str(cut), monkeypatch, threaded=False, prefilter=False)
     assert fast.findings == full.findings and fast.findings
     assert fast.errors == full.errors and len(fast.errors) == 1
+
+
+def test_many_anchor_occurrences(tmp_path, monkeypatch):
+    # Thousands of anchors per record (ordinary English has many): the hits behind the reader are
+    # dropped as it goes, and every record is still marked right.
+    rich = b"<p>race, mood and color points</p>\n" * 200
+    clean = b"<p>Lorem ipsum dolor sit amet.</p>\n" * 200
+    docs = [(f"https://m.example/{i}", rich if i % 2 else clean, "text/html") for i in range(60)]
+    path = str(tmp_path / "many.warc.gz")
+    write_resource_warc(path, docs)
+    recs = _records(path, monkeypatch, 4093)
+    assert len(recs) == 60
+    assert [r.anchor_free for r in recs] == [i % 2 == 0 for i in range(60)]
+    fast = _scan(path, monkeypatch, threaded=True, chunk=4093)
+    full = _scan(path, monkeypatch, threaded=True, chunk=4093, prefilter=False)
+    assert fast.findings == full.findings and fast.candidates == 30

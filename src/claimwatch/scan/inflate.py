@@ -191,8 +191,12 @@ class InflatedStream:
         n = len(hits)
         while i < n and hits[i] <= a:
             i += 1
+        free = i >= n or hits[i] > b
+        if i > 4096:  # the ones behind the caller are no longer needed (English pages have many)
+            del hits[:i]
+            i = 0
         self._hit_i = i
-        return i >= n or hits[i] > b
+        return free
 
     def vouch(self) -> None:
         """Raise Anomaly unless MARGIN clean bytes follow the read position (or the file ended cleanly)."""
