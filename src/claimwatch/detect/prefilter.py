@@ -205,10 +205,11 @@ class Prefilter:
         ends.sort()
         return ends
 
-    def first_anchor(self, data: bytes) -> str | None:
-        """The first anchor key found in `data` (None if none): for tests and diagnostics."""
+    def first_anchor(self, data: bytes, raw_clear: bool = False) -> str | None:
+        """The first anchor key found in `data` (None if none); `raw_clear`: only in its UTF-16/32
+        readings (see may_contain_claim)."""
         data = bytes(data)
-        pid = self._scan(data)
+        pid = None if raw_clear else self._scan(data)
         if pid is None:
             for enc in _wide_readings(data):
                 pid = self._scan(data.decode(enc, "replace").encode("utf-8", "surrogatepass"))
@@ -263,13 +264,7 @@ def may_contain_claim(data: bytes, *, raw_clear: bool = False) -> bool:
         return False
     if b"%PDF-" in data[:1024]:
         return True  # PDF text sits in compressed streams: only the extractor can tell
-    if not raw_clear:
-        return _get().first_anchor(data) is not None
-    pf = _get()
-    for enc in _wide_readings(data):
-        if pf._scan(data.decode(enc, "replace").encode("utf-8", "surrogatepass")) is not None:
-            return True
-    return False
+    return _get().first_anchor(data, raw_clear) is not None
 
 
 def anchor_ends(data: bytes) -> list[int]:
