@@ -3,8 +3,8 @@
 Hot path per record: FastWARC hands over the block, `httpmsg` strips/decodes the HTTP message,
 and the Hyperscan prefilter looks at the raw payload bytes (on the threaded reader, the inflate
 thread has already looked for its anchors: see readers.iter_file(anchors=)). Only records with a
-prefilter hit pay for charset detection, HTML-to-text and the detector (most Common Crawl pages
-have none).
+prefilter hit pay for charset detection, HTML-to-text and the detector (pages with no lexicon term
+at all: most boilerplate and most Chinese pages, but few pages of English prose, see docs/scan.md).
 """
 
 from __future__ import annotations
