@@ -24,11 +24,11 @@ from selectolax.lexbor import LexborHTMLParser
 from claimwatch.extract import charset as cs
 from claimwatch.extract import extract
 from claimwatch.extract import html as hx
+from support_paths import CORPORA
 
 sx = importlib.import_module("claimwatch.extract.sniff")  # the package re-exports a function of that name
 
 ROOT = Path(__file__).resolve().parent.parent
-CORPORA = Path("/work/shared/corpora")
 
 
 # --- the reference: the code as it was before the fast paths -----------------------------------

@@ -21,10 +21,10 @@ import pytest
 from claimwatch.scan import inflate, members, readers
 from claimwatch.scan.readers import SCAN_TYPES, NotAnArchive, iter_file
 from support_warc import make_pages, write_resource_warc, write_warc
+from support_paths import CORPORA
 
 pytestmark = pytest.mark.skipif(not inflate.AVAILABLE, reason="python-isal not installed")
 
-CORPORA = Path("/work/shared/corpora")
 CORPUS_FILES = sorted(str(p) for p in CORPORA.rglob("*") if p.is_file()) if CORPORA.is_dir() else []
 
 

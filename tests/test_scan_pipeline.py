@@ -18,9 +18,9 @@ from claimwatch.scan import file_findings
 from claimwatch.scan.engine import run_local
 from claimwatch.scan.worker import scan_file
 from support_warc import make_pages, write_resource_warc, write_warc
+from support_paths import CORPORA
 
 CLAIMWATCH = [str(Path(sys.executable).parent / "claimwatch")]
-CORPORA = Path("/work/shared/corpora")
 ERROR_LINE = re.compile(r"^claimwatch: read error: \S.*: (offset \d+: )?\S.*$")
 
 VARIANTS = [

@@ -14,8 +14,8 @@ import pytest
 from claimwatch.scan.httpmsg import DecodeError, dechunk, decode_content, http_payload
 from claimwatch.scan.readers import SCAN_TYPES, NotAnArchive, Record, ReadError, iter_file
 from support_warc import chunk, make_pages, write_warc
+from support_paths import CORPORA
 
-CORPORA = Path("/work/shared/corpora")
 CORPUS_FILES = sorted(str(p) for p in CORPORA.rglob("*") if p.is_file()) if CORPORA.is_dir() else []
 needs_corpora = pytest.mark.skipif(not CORPUS_FILES, reason="shared corpora not present")
 

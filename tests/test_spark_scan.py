@@ -14,11 +14,11 @@ import pytest
 
 from claimwatch.scan.engine import run_local
 from support_warc import make_pages, write_warc
+from support_paths import CORPORA
 
 pytestmark = pytest.mark.spark
 
 needs_java = pytest.mark.skipif(shutil.which("java") is None, reason="Spark needs Java")
-CORPORA = Path("/work/shared/corpora")
 
 
 @pytest.fixture(scope="session")
