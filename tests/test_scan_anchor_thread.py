@@ -15,6 +15,7 @@ from claimwatch.scan import inflate, readers
 from claimwatch.scan.readers import Record, iter_file
 from claimwatch.scan.worker import scan_file
 from support_extract import cjk_pdf_bytes
+from support_paths import CORPORA
 from support_warc import make_pages, write_resource_warc, write_warc
 
 pytestmark = pytest.mark.skipif(not inflate.AVAILABLE, reason="python-isal not installed")
@@ -133,3 +134,19 @@ def test_many_anchor_occurrences(tmp_path, monkeypatch):
     fast = _scan(path, monkeypatch, threaded=True, chunk=4093)
     full = _scan(path, monkeypatch, threaded=True, chunk=4093, prefilter=False)
     assert fast.findings == full.findings and fast.candidates == 30
+
+
+@pytest.mark.skipif(not CORPORA.is_dir(), reason="shared corpora not present")
+def test_corpus_files_scan_the_same_on_every_path(monkeypatch):
+    # Real WARC/ARC files written by other tools, several broken: the threaded path with its anchor
+    # scan and member chain gives the exact path's findings and error lines, and no finding is lost
+    # against running extract + detect on every record.
+    scanned = 0
+    for path in sorted(str(p) for p in CORPORA.rglob("*") if p.is_file()):
+        fast = _scan(path, monkeypatch, threaded=True, chunk=4093)
+        exact = _scan(path, monkeypatch, threaded=False)
+        full = _scan(path, monkeypatch, threaded=False, prefilter=False)
+        assert (fast.findings, fast.errors, fast.records) == (exact.findings, exact.errors, exact.records), path
+        assert fast.findings == full.findings, path
+        scanned += fast.records > 0
+    assert scanned >= 10
