@@ -250,8 +250,8 @@ def test_member_chain_finds_every_member(tmp_path, piece):
     sizes = [len(zlib.decompress(m, 31)) for m in parts]
     chain = _feed(path, piece)
     assert chain.complete and chain.broken is None
-    assert chain.starts_c == offsets
-    assert chain.starts_u == [0, *itertools.accumulate(sizes[:-1])]
+    assert [c for _, c in chain.starts] == offsets
+    assert [u for u, _ in chain.starts] == [0, *itertools.accumulate(sizes[:-1])]
 
 
 def _stored_with_magic(tmp_path, pre: bytes, every: int = 3) -> Path:

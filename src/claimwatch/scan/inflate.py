@@ -212,17 +212,16 @@ class InflatedStream:
     def member_at(self, u: int) -> int:
         """File offset of the gzip member whose inflated data starts at `u` (u already read)."""
         chain = self._chain
-        us, i = chain.starts_u, self._mi
-        n = len(us)
-        while i < n and us[i] < u:
+        starts, i = chain.starts, self._mi
+        n = len(starts)
+        while i < n and starts[i][0] < u:
             i += 1
-        if i == n or us[i] != u:
+        if i == n or starts[i][0] != u:
             # A record read is a record whose member start the thread has already placed (or not).
             raise Anomaly(chain.broken or "record does not start a gzip member")
-        c = chain.starts_c[i]
+        c = starts[i][1]
         if i > 4096:  # the starts behind the caller are no longer needed
-            del us[:i]
-            del chain.starts_c[:i]
+            del starts[:i]
             i = 0
         self._mi = i
         return c

@@ -19,7 +19,7 @@ say where one member ends and the next begins; records must keep the file offset
   exact way from there.
 
 Everything here runs in the inflate thread, a few Python steps per member; the main thread only
-looks up the proven starts (`starts_u`, `starts_c`).
+looks up the proven starts (`starts`).
 """
 
 from __future__ import annotations
@@ -50,8 +50,8 @@ class MemberChain:
         self._cands: list[int] = []  # offsets of gzip magics ...
         self._ci = 0  # ... the first not yet behind the walk ...
         self._scanned = 0  # ... and how far the file has been searched
-        self.starts_u: list[int] = []  # proven member starts: inflated offset ...
-        self.starts_c: list[int] = []  # ... and offset in the file (the main thread trims both)
+        # proven member starts: (inflated offset, offset in the file); the main thread trims it
+        self.starts: list[tuple[int, int]] = []
         self.broken: str | None = None  # why the chain ended before the end of the file
         self.complete = False  # the proven chain tiles the whole file
         self._c = 0  # the walk: file offset of the current member ...
@@ -62,21 +62,19 @@ class MemberChain:
         if size < MIN_MEMBER or stored[3]:
             self.broken = "gzip header with optional fields"
         else:
-            self.starts_u.append(0)
-            self.starts_c.append(0)
+            self.starts.append((0, 0))
 
     def add(self, start: int, piece: bytes) -> None:
         """Take the inflated bytes [start, start+len(piece)) (pieces in order, none skipped)."""
         if self.broken is not None:
             return
         end = start + len(piece)
-        new_u: list[int] = []
-        new_c: list[int] = []
-        expect = self._walk(end, new_u, new_c)
+        new: list[tuple[int, int]] = []
+        expect = self._walk(end, new)
         if self.broken is not None:
             return
-        if new_u:
-            cut = new_u[-1] - start  # the last new start lies in this piece (the walk stopped before it)
+        if new:
+            cut = new[-1][0] - start  # the last new start lies in this piece (the walk stopped before it)
             if cut < 0:
                 self.broken = "gzip member chain does not match the data"
                 return
@@ -85,8 +83,7 @@ class MemberChain:
                 self.broken = "gzip member chain does not match the data"
                 return
             self._crc = crc32(memoryview(piece)[cut:], self._crc)
-            self.starts_c.extend(new_c)  # (before starts_u: the main thread looks up starts_u first)
-            self.starts_u.extend(new_u)
+            self.starts.extend(new)
         else:
             self._crc = crc32(piece, self._crc)
         self._at = end
@@ -105,7 +102,7 @@ class MemberChain:
         else:
             self.complete = True
 
-    def _walk(self, produced: int, new_u: list[int], new_c: list[int]) -> int:
+    def _walk(self, produced: int, new: list[tuple[int, int]]) -> int:
         """Step over every member that ends within the first `produced` inflated bytes; returns
         the expected CRC-32 up to the last new start."""
         c, cu, expect, z = self._c, self._cu, self._expect, self._z
@@ -124,8 +121,7 @@ class MemberChain:
                 break  # that member is not inflated yet
             expect = crc32_combine(expect, crc, isize)
             c, cu = q, cu + isize
-            new_u.append(cu)
-            new_c.append(c)
+            new.append((cu, c))
             self._ci += 1
         self._c, self._cu, self._expect = c, cu, expect
         return expect

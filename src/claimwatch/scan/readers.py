@@ -247,7 +247,6 @@ def _iter_inflated(path: str, types: frozenset[str] | None, digests: bool, ancho
     stream = inflate.InflatedStream(path, anchors)
     member_at = stream.member_at
     vouch = stream.vouch
-    clear = stream.clear if anchors is not None else None
     held: Record | None = None
     held_u = 0  # inflated offset of the held record
     last: int | None = None  # offset of the last record handed out (the exact reader's tail check starts there)
@@ -260,8 +259,7 @@ def _iter_inflated(path: str, types: frozenset[str] | None, digests: bool, ancho
             u = rec.stream_pos
             pos = member_at(u)
             if held is not None:
-                if clear is not None:
-                    held.anchor_free = clear(held_u, u)
+                held.anchor_free = stream.clear(held_u, u)  # (False when no anchors were asked for)
                 yield held
                 held = None
             h = rec.headers
@@ -275,8 +273,8 @@ def _iter_inflated(path: str, types: frozenset[str] | None, digests: bool, ancho
             held = _record(rec, pos, block, digests)
             held_u = u
         stream.finish()
-        if held is not None and clear is not None:
-            held.anchor_free = clear(held_u, stream.tell_end())
+        if held is not None:
+            held.anchor_free = stream.clear(held_u, stream.tell_end())
     finally:
         stream.close()
     if held is not None:
