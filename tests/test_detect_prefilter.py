@@ -114,7 +114,9 @@ def test_anchor_lists_are_exposed():
     (b"&#x7EF4;&#x65CF;", True),
     (b'"\\u7ef4\\u65cf"', True),
     ("ＵＹＧＨＵＲ".encode("utf-8"), True),
-    (b"SKIN<br/>\n  TONE", True),
+    (b"SKIN<br/>\n  TONE detection", True),
+    # a lone weak term: the anchor stage passes it, the gate (gate.py) does not
+    (b"SKIN<br/>\n  TONE", False),
     (b"", False),
     (b"hello world, nothing to see", False),
     ("今天天气很好".encode("gbk"), False),

@@ -25,85 +25,21 @@ a CJK term split by markup inside the word ("维<b>族</b>", which the extractor
 from __future__ import annotations
 
 import array
-import functools
 import hashlib
 import itertools
 import struct
 import threading
 
 import hyperscan
-import numpy as np
 
+from claimwatch.detect.gate import Gate
 from claimwatch.detect.hsdb import block_database, made_bytes
 from claimwatch.detect.matcher import TERM, matcher
 from claimwatch.detect.normalize import norm_table
-
-# Every anchor key is written once per encoding (and escape form) and per combination of its
-# characters' folded variants, as a plain literal: a database of literals compiles in about a second,
-# whereas per-character alternations and gaps (markup, spaces) between characters took minutes.
-_ENCODINGS = ("utf-8", "gb18030", "big5", "big5hkscs", "cp950", "cp1252", "hz")
-_ESCAPES = ("html-dec", "html-hex", "json")
-# UTF-16/32 payloads are not matched by their own literals (that made the database five times larger
-# and slow to compile): a payload that starts with a BOM or holds NUL bytes -- which the extractor
-# needs to choose those codecs without a declared charset -- is also transcoded to UTF-8 and scanned.
-_WIDE = ("utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be")
-_BOMS = (b"\xff\xfe", b"\xfe\xff", b"\x00\x00\xfe\xff")
-MAX_COMBINATIONS = 256
-
-
-@functools.lru_cache(maxsize=None)
-def _form(ch: str, form: str) -> bytes | None:
-    """Bytes of one character written in `form`, None if it cannot be (memoised: start-up time)."""
-    cp = ord(ch)
-    if form == "html-dec":
-        return f"&#{cp};".encode()
-    if form == "html-hex":
-        return f"&#x{cp:x};".encode()
-    if form == "json":
-        if cp < 0x10000:
-            return f"\\u{cp:04x}".encode()
-        hi, lo = 0xD800 + ((cp - 0x10000) >> 10), 0xDC00 + ((cp - 0x10000) & 0x3FF)
-        return f"\\u{hi:04x}\\u{lo:04x}".encode()
-    try:
-        b = ch.encode(form)
-    except UnicodeEncodeError:
-        return None
-    if form == "hz":  # GB2312 bytes with the high bit cleared, inside ~{ ... ~}
-        if b.startswith(b"~{") and b.endswith(b"~}"):
-            b = b[2:-2]
-        elif not ch.isascii():
-            return None
-    return b
-
-
-def anchor_key(term: str) -> str:
-    """The part of a normalised term that must appear contiguously in the raw bytes.
-
-    A multi-word term may have any white space, markup or escapes between its words in the raw
-    payload, so its key is its longest word.
-    """
-    words = [w for w in term.replace("-", " ").split(" ") if w]
-    return max(words, key=len)
-
-
-def _is_letter(ch: str) -> bool:
-    return ch.isascii() and ch.isalpha()
-
-
-def _variants(table: np.ndarray, chars: set[str]) -> dict[str, list[str]]:
-    """For each character, every code point the normaliser folds onto it, in code point order."""
-    moved = np.flatnonzero(table != np.arange(table.size, dtype=table.dtype))  # a few thousand
-    onto: dict[int, list[int]] = {}
-    for x, t in zip(moved.tolist(), table[moved].tolist()):
-        onto.setdefault(t, []).append(x)
-    out = {}
-    for c in chars:
-        cp = ord(c)
-        xs = onto.get(cp, [])
-        if table[cp] == cp:
-            xs = sorted([cp, *xs])
-        out[c] = [chr(x) for x in xs if not 0xD800 <= x < 0xE000]
-    return out
+from claimwatch.detect.rawforms import ENCODINGS as _ENCODINGS
+from claimwatch.detect.rawforms import ESCAPES as _ESCAPES
+from claimwatch.detect.rawforms import MAX_COMBINATIONS, anchor_key, literals, variants, wide_readings
+from claimwatch.lexicon import load_lexicon
 
 
 def _unpack(blob: bytes) -> tuple[list[bytes], list[int]]:
@@ -120,7 +56,7 @@ class Prefilter:
         m = matcher()
         self.anchors: list[str] = sorted({e.text for e in m.entries if e.kind == TERM})
         self.keys: list[str] = sorted({anchor_key(a) for a in self.anchors})
-        self._variants = _variants(norm_table(), {c for k in self.keys for c in k})
+        self._variants = variants(norm_table(), {c for k in self.keys for c in k})
         # Writing out every literal takes ~0.2 s of start-up; a scanner hands in the result of an
         # earlier run (see hsdb.made_bytes), keyed by everything the list is made from.
         inputs = repr((_ENCODINGS, _ESCAPES, MAX_COMBINATIONS, self.keys, sorted(self._variants.items())))
@@ -137,46 +73,18 @@ class Prefilter:
         )
         self.longest = max(map(len, self.literals), default=1)
         self._local = threading.local()
+        # Built now, not on first need: the scanner's warm-up exports (and caches) what is built here.
+        self.gate = Gate(m, load_lexicon(made_bytes))
 
     def _packed_literals(self) -> bytes:
         seen: dict[bytes, int] = {}
         for i, k in enumerate(self.keys):
-            for lit in self._literals(k):
+            for lit in literals(k, self._variants):
                 seen.setdefault(lit, i)
         # count, key index per literal, length per literal, then the literals; native byte order,
         # like the Hyperscan databases these bytes travel with
         idx, sizes = array.array("I", seen.values()), array.array("I", map(len, seen))
         return struct.pack("=I", len(seen)) + idx.tobytes() + sizes.tobytes() + b"".join(seen)
-
-    def _char_options(self, key: str, width: str) -> list[list[str]]:
-        opts = []
-        for ch in key:
-            vs = self._variants[ch]
-            if _is_letter(ch):
-                if width == "ascii":
-                    vs = [ch]  # the database is caseless
-                else:  # full-width letters, one case per literal (see _literals)
-                    fw = chr(ord(ch) + 0xFEE0)  # full-width lower case
-                    vs = [fw.upper() if width == "fw-upper" or (width == "fw-title" and not opts) else fw]
-            opts.append(vs)
-        return opts
-
-    def _literals(self, key: str) -> list[bytes]:
-        latin = any(_is_letter(c) for c in key)
-        forms = _ENCODINGS + _ESCAPES if not any(c.isascii() for c in key) else _ENCODINGS
-        widths = ("ascii", "fw-lower", "fw-upper", "fw-title") if latin else ("any",)
-        out: list[bytes] = []
-        for width in widths:
-            opts = self._char_options(key, width)
-            combos = [""]
-            for vs in opts:
-                combos = [c + v for c in combos for v in vs][:MAX_COMBINATIONS]
-            for combo in combos:
-                for form in forms:
-                    parts = [_form(c, form) for c in combo]
-                    if None not in parts:
-                        out.append(b"".join(parts))
-        return out
 
     def _scratch(self):
         s = getattr(self._local, "scratch", None)
@@ -211,33 +119,24 @@ class Prefilter:
         data = bytes(data)
         pid = None if raw_clear else self._scan(data)
         if pid is None:
-            for enc in _wide_readings(data):
+            for enc in wide_readings(data):
                 pid = self._scan(data.decode(enc, "replace").encode("utf-8", "surrogatepass"))
                 if pid is not None:
                     break
         return self.keys[self._key_of[pid]] if pid is not None else None
 
-
-def _wide_readings(data: bytes) -> tuple[str, ...]:
-    """The UTF-16/32 codecs the extractor might read `data` with (cheap checks first: this runs on
-    every payload without an anchor)."""
-    if data.startswith(_BOMS) or b"\x00" in data:
-        return _WIDE
-    if len(data) % 2 or data.isascii():
-        return ()
-    try:
-        data.decode("utf-8")
-        return ()  # valid UTF-8 is read as UTF-8 unless a label says otherwise, and labels need NULs
-    except UnicodeDecodeError:
-        pass
-    out = []
-    for enc in ("utf-16-le", "utf-16-be"):
-        try:
-            data.decode(enc)  # legacy CJK bytes mostly hit a lone surrogate early
-            out.append(enc)
-        except UnicodeDecodeError:
-            pass
-    return tuple(out)
+    def passes(self, data: bytes, raw_clear: bool = False) -> bool:
+        """Some reading of `data` (the bytes themselves unless `raw_clear`, then its UTF-16/32
+        transcodings) has an anchor and passes the gate."""
+        data = bytes(data)
+        if not raw_clear and self._scan(data) is not None and self.gate.passes(data):
+            return True
+        # A reading whose gate failed may still be one the extractor does not choose: try the others.
+        for enc in wide_readings(data):
+            text = data.decode(enc, "replace").encode("utf-8", "surrogatepass")
+            if self._scan(text) is not None and self.gate.passes(text):
+                return True
+        return False
 
 
 _lock = threading.Lock()
@@ -264,7 +163,7 @@ def may_contain_claim(data: bytes, *, raw_clear: bool = False) -> bool:
         return False
     if b"%PDF-" in data[:1024]:
         return True  # PDF text sits in compressed streams: only the extractor can tell
-    return _get().first_anchor(data, raw_clear) is not None
+    return _get().passes(data, raw_clear)
 
 
 def anchor_ends(data: bytes) -> list[int]:

@@ -1,0 +1,134 @@
+"""How a normalised lexicon string can look in undecoded payload bytes (shared by prefilter and gate).
+
+A key's characters are expanded to every code point the normaliser folds onto them, and each
+combination is written in every byte-oriented encoding the extractor can decode (and, for keys
+without ASCII characters, as HTML numeric character references and JSON \\u escapes).
+"""
+
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+
+# Every key is written once per encoding (and escape form) and per combination of its characters'
+# folded variants, as a plain literal: a database of literals compiles in about a second, whereas
+# per-character alternations and gaps (markup, spaces) between characters took minutes.
+ENCODINGS = ("utf-8", "gb18030", "big5", "big5hkscs", "cp950", "cp1252", "hz")
+ESCAPES = ("html-dec", "html-hex", "json")
+# UTF-16/32 payloads are not matched by their own literals (that made the database five times larger
+# and slow to compile): a payload that starts with a BOM or holds NUL bytes -- which the extractor
+# needs to choose those codecs without a declared charset -- is also transcoded to UTF-8 and scanned.
+WIDE = ("utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be")
+BOMS = (b"\xff\xfe", b"\xfe\xff", b"\x00\x00\xfe\xff")
+MAX_COMBINATIONS = 256
+
+
+@functools.lru_cache(maxsize=None)
+def form(ch: str, how: str) -> bytes | None:
+    """Bytes of one character written in `how`, None if it cannot be (memoised: start-up time)."""
+    cp = ord(ch)
+    if how == "html-dec":
+        return f"&#{cp};".encode()
+    if how == "html-hex":
+        return f"&#x{cp:x};".encode()
+    if how == "json":
+        if cp < 0x10000:
+            return f"\\u{cp:04x}".encode()
+        hi, lo = 0xD800 + ((cp - 0x10000) >> 10), 0xDC00 + ((cp - 0x10000) & 0x3FF)
+        return f"\\u{hi:04x}\\u{lo:04x}".encode()
+    try:
+        b = ch.encode(how)
+    except UnicodeEncodeError:
+        return None
+    if how == "hz":  # GB2312 bytes with the high bit cleared, inside ~{ ... ~}
+        if b.startswith(b"~{") and b.endswith(b"~}"):
+            b = b[2:-2]
+        elif not ch.isascii():
+            return None
+    return b
+
+
+def anchor_key(term: str) -> str:
+    """The part of a normalised lexicon string that must appear contiguously in the raw bytes.
+
+    A multi-word string may have any white space, markup or escapes between its words in the raw
+    payload (and the matcher lets a space match none), so its key is its longest word.
+    """
+    words = [w for w in term.replace("-", " ").split(" ") if w]
+    return max(words, key=len)
+
+
+def is_letter(ch: str) -> bool:
+    return ch.isascii() and ch.isalpha()
+
+
+def variants(table: np.ndarray, chars: set[str]) -> dict[str, list[str]]:
+    """For each character, every code point the normaliser folds onto it, in code point order."""
+    moved = np.flatnonzero(table != np.arange(table.size, dtype=table.dtype))  # a few thousand
+    onto: dict[int, list[int]] = {}
+    for x, t in zip(moved.tolist(), table[moved].tolist()):
+        onto.setdefault(t, []).append(x)
+    out = {}
+    for c in chars:
+        cp = ord(c)
+        xs = onto.get(cp, [])
+        if table[cp] == cp:
+            xs = sorted([cp, *xs])
+        out[c] = [chr(x) for x in xs if not 0xD800 <= x < 0xE000]
+    return out
+
+
+def _char_options(key: str, width: str, var: dict[str, list[str]]) -> list[list[str]]:
+    opts = []
+    for ch in key:
+        vs = var[ch]
+        if is_letter(ch):
+            if width == "ascii":
+                vs = [ch]  # the databases are caseless
+            else:  # full-width letters, one case per literal (see literals)
+                fw = chr(ord(ch) + 0xFEE0)  # full-width lower case
+                vs = [fw.upper() if width == "fw-upper" or (width == "fw-title" and not opts) else fw]
+        opts.append(vs)
+    return opts
+
+
+def literals(key: str, var: dict[str, list[str]]) -> list[bytes]:
+    """Every raw-bytes literal of `key` (match them case-insensitively); `var` from `variants`."""
+    latin = any(is_letter(c) for c in key)
+    forms = ENCODINGS + ESCAPES if not any(c.isascii() for c in key) else ENCODINGS
+    widths = ("ascii", "fw-lower", "fw-upper", "fw-title") if latin else ("any",)
+    out: list[bytes] = []
+    for width in widths:
+        opts = _char_options(key, width, var)
+        combos = [""]
+        for vs in opts:
+            combos = [c + v for c in combos for v in vs][:MAX_COMBINATIONS]
+        for combo in combos:
+            for how in forms:
+                parts = [form(c, how) for c in combo]
+                if None not in parts:
+                    out.append(b"".join(parts))
+    return out
+
+
+def wide_readings(data: bytes) -> tuple[str, ...]:
+    """The UTF-16/32 codecs the extractor might read `data` with (cheap checks first: this runs on
+    every payload without an anchor)."""
+    if data.startswith(BOMS) or b"\x00" in data:
+        return WIDE
+    if len(data) % 2 or data.isascii():
+        return ()
+    try:
+        data.decode("utf-8")
+        return ()  # valid UTF-8 is read as UTF-8 unless a label says otherwise, and labels need NULs
+    except UnicodeDecodeError:
+        pass
+    out = []
+    for enc in ("utf-16-le", "utf-16-be"):
+        try:
+            data.decode(enc)  # legacy CJK bytes mostly hit a lone surrogate early
+            out.append(enc)
+        except UnicodeDecodeError:
+            pass
+    return tuple(out)
