@@ -28,6 +28,7 @@ from __future__ import annotations
 import array
 import hashlib
 import itertools
+import re
 import struct
 import threading
 
@@ -36,7 +37,7 @@ import hyperscan
 from claimwatch.detect.hsdb import block_database, made_bytes
 from claimwatch.detect.matcher import CUE, TERM, VALUE, Matcher
 from claimwatch.detect.normalize import norm_table
-from claimwatch.detect.rawforms import ENCODINGS, ESCAPES, MAX_COMBINATIONS, form, literals, variants
+from claimwatch.detect.rawforms import ENCODINGS, ESCAPES, MAX_COMBINATIONS, form, literals, pieces, variants
 from claimwatch.detect.rules import _initials  # the rules' own definition of a short list's items
 from claimwatch.lexicon import Lexicon
 
@@ -55,8 +56,18 @@ _FLAGS = hyperscan.HS_FLAG_CASELESS | hyperscan.HS_FLAG_SINGLEMATCH
 
 
 def _words(text: str) -> tuple[str, ...]:
-    # as rawforms.anchor_key: the matcher lets any white space, "_" or "-" (or nothing) separate words
-    return tuple(dict.fromkeys(w for w in text.replace("-", " ").split(" ") if w))
+    """The pieces of a normalised entry that each occur contiguously in the raw bytes.
+
+    Words: the matcher lets any white space, "_" or "-" (or nothing) separate them (as
+    rawforms.anchor_key). Also cut at characters HTML or JSON may write as an escape of their own
+    ("can't" as "can&#39;t"), and between ASCII and other characters (JSON's \\u escapes only the
+    latter): each run is then written in one form.
+    """
+    runs = (m.group() for m in _RUN.finditer(text))
+    return tuple(dict.fromkeys(runs))
+
+
+_RUN = re.compile(r"[^\x00-\x7f]+|[^\s\-'\"&<>/\x80-\U0010ffff]+")
 
 
 def _pack(lits: dict[bytes, list[int]]) -> bytes:
@@ -98,18 +109,19 @@ class Gate:
         # entries the rules may need: (kind, group, term index or value text, strong, words)
         needed = [e for e in m.entries
                   if e.kind in (TERM, VALUE) or (e.kind == CUE and e.group in CUE_GROUPS)]
-        self.words: list[str] = sorted({w for e in needed for w in _words(e.text)})
+        var = variants(norm_table(), {c for e in needed for c in e.text})
+        entry_words = [tuple(dict.fromkeys(p for w in _words(e.text) for p in pieces(w, var))) for e in needed]
+        self.words: list[str] = sorted({w for ws in entry_words for w in ws})
         wid = {w: i for i, w in enumerate(self.words)}
         # What each entry adds to a page's facts, and the words it needs (all of them present).
         self._entries: list[tuple[tuple[int, ...], str, str, object, bool]] = []
-        for e in needed:
+        for e, ws in zip(needed, entry_words):
             ident = e.term_index if e.kind == TERM else e.text
-            self._entries.append((tuple(wid[w] for w in _words(e.text)), e.kind, e.group, ident, e.strong))
+            self._entries.append((tuple(wid[w] for w in ws), e.kind, e.group, ident, e.strong))
         # Entries are looked at only when their first word matched.
         self._by_word: dict[int, list[int]] = {}
         for i, (ws, *_rest) in enumerate(self._entries):
             self._by_word.setdefault(ws[0], []).append(i)
-        var = variants(norm_table(), {c for w in self.words for c in w})
         inputs = repr(("gate-1", ENCODINGS, ESCAPES, MAX_COMBINATIONS, self.words, sorted(var.items())))
         key = "gate-literals-" + hashlib.sha256(inputs.encode("utf-8", "surrogatepass")).hexdigest()
 
@@ -117,7 +129,9 @@ class Gate:
             lits: dict[bytes, list[int]] = {}
             for i, w in enumerate(self.words):
                 for lit in literals(w, var):
-                    lits.setdefault(lit, []).append(i)  # a literal of two words stands for both
+                    ws = lits.setdefault(lit, [])
+                    if i not in ws:
+                        ws.append(i)  # a literal of two words (GBK bytes of one, Big5 of another) is both
             return _pack(lits)
 
         self.literals, self._lit_words = _unpack(made_bytes(key, make))

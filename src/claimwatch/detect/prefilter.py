@@ -38,7 +38,7 @@ from claimwatch.detect.matcher import TERM, matcher
 from claimwatch.detect.normalize import norm_table
 from claimwatch.detect.rawforms import ENCODINGS as _ENCODINGS
 from claimwatch.detect.rawforms import ESCAPES as _ESCAPES
-from claimwatch.detect.rawforms import MAX_COMBINATIONS, anchor_key, literals, variants, wide_readings
+from claimwatch.detect.rawforms import MAX_COMBINATIONS, anchor_key, literals, pieces, variants, wide_readings
 from claimwatch.lexicon import load_lexicon
 
 
@@ -55,8 +55,10 @@ class Prefilter:
     def __init__(self) -> None:
         m = matcher()
         self.anchors: list[str] = sorted({e.text for e in m.entries if e.kind == TERM})
-        self.keys: list[str] = sorted({anchor_key(a) for a in self.anchors})
-        self._variants = variants(norm_table(), {c for k in self.keys for c in k})
+        self._variants = variants(norm_table(), {c for a in self.anchors for c in a})
+        # a key with too many variant combinations is represented by its longest piece that has few
+        # enough (rawforms.pieces): every combination of that piece gets its literal
+        self.keys: list[str] = sorted({max(pieces(anchor_key(a), self._variants), key=len) for a in self.anchors})
         # Writing out every literal takes ~0.2 s of start-up; a scanner hands in the result of an
         # earlier run (see hsdb.made_bytes), keyed by everything the list is made from.
         inputs = repr((_ENCODINGS, _ESCAPES, MAX_COMBINATIONS, self.keys, sorted(self._variants.items())))

@@ -79,6 +79,19 @@ def variants(table: np.ndarray, chars: set[str]) -> dict[str, list[str]]:
     return out
 
 
+def pieces(key: str, var: dict[str, list[str]]) -> list[str]:
+    """`key` cut into contiguous pieces whose variant combinations all fit in MAX_COMBINATIONS
+    (`literals` writes at most that many per key: a longer key would lose some of its forms)."""
+    out, cur, n = [], "", 1
+    for ch in key:
+        k = 1 if is_letter(ch) else max(1, len(var[ch]))  # letters: one option per width
+        if cur and n * k > MAX_COMBINATIONS:
+            out.append(cur)
+            cur, n = "", 1
+        cur, n = cur + ch, n * k
+    return [*out, cur] if cur else out
+
+
 def _char_options(key: str, width: str, var: dict[str, list[str]]) -> list[list[str]]:
     opts = []
     for ch in key:

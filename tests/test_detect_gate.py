@@ -1,0 +1,304 @@
+"""gate.py, the prefilter's second stage: never a false negative w.r.t. detect(extract(bytes)), and it
+really rejects pages whose only lexicon hit is a lone weak term.
+
+The pages are invented vendor-style passages built from the lexicon's own entries (every category
+and mode, weak and strong terms, cues of every group, values), arranged the ways the rules read
+them from afar (other paragraphs, header lines, table cells, JSON containers, enum comments, short
+value lists) and written in every encoding and escape form the prefilter covers.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+
+import opencc
+import pytest
+
+from claimwatch.detect import detect
+from claimwatch.detect import gate as gate_mod
+from claimwatch.detect.prefilter import _get, may_contain_claim
+from claimwatch.extract import ExtractError, extract
+from claimwatch.lexicon import load_lexicon
+from support_paths import SHARED
+
+LEX = load_lexicon()
+S2T = [opencc.OpenCC(c) for c in ("s2t", "s2tw", "s2hk")]
+DEV = SHARED / "eval" / "claims-dev.jsonl"
+
+
+def _strip(s: str) -> str:
+    return s[:-1] if s.endswith("*") else s
+
+
+def _term(rng: random.Random, cat: str, strength: str | None = None) -> str:
+    terms = [t.text for t in LEX.categories[cat].terms if strength is None or t.strength == strength]
+    return _strip(rng.choice(terms or [t.text for t in LEX.categories[cat].terms]))
+
+
+def _cue(rng: random.Random, group: str) -> str:
+    word = rng.choice(LEX.cues[group])
+    return _strip(word) + (rng.choice(["", "s", "ing"]) if word.endswith("*") else "")
+
+
+def _value(rng: random.Random, cat: str) -> str:
+    return rng.choice(LEX.categories[cat].values or ("其他",))
+
+
+def _initials(cat: str) -> list[str]:
+    return sorted({v[0] for v in LEX.categories[cat].values})
+
+
+MODE_CUES = {
+    "attribute": ["capability_strong", "capability_weak", "subject", "device", "biometric", "code"],
+    "scoring": ["penalty", "subject", "behaviour"],
+    "predictive": ["police", "profiling", "subject", "capability_strong"],
+    "scraping": ["scrape_face", "scrape_source"],
+    "rbi": ["realtime", "rbi_match", "public_space", "biometric"],
+}
+FILLER = ["公司简介：我们专注于智慧城市解决方案。", "产品参数：200万像素，支持PoE供电。", "Lorem ipsum dolor sit amet.",
+          "Contact our sales team for pricing.", "天气晴朗，适合出行。", "Firmware 2.1 release notes."]
+
+
+def _piece(rng: random.Random) -> str:
+    """One invented passage around some category's terms."""
+    cat = rng.choice(list(LEX.categories))
+    mode = LEX.categories[cat].mode
+    t = _term(rng, cat, rng.choice(["weak", "weak", "strong", None]))
+    cue = lambda: _cue(rng, rng.choice(MODE_CUES[mode]))  # noqa: E731
+    v = lambda: _value(rng, cat)  # noqa: E731
+    shape = rng.randrange(14)
+    if shape == 0:
+        return f"{t}。"  # a lone term
+    if shape == 1:
+        return f"本平台{cue()}{t}{cue()}。"
+    if shape == 2:
+        return f"The system can {cue()} {t} with {cue()} {cue()}."
+    if shape == 3:  # the cue in another paragraph (scoring reads the paragraph)
+        return f"{cue()}：每月更新。\n{t}低于600的{cue()}将被{cue()}。\n{cue()}"
+    if shape == 4:  # header line, then an indented list
+        return f"{cue()}{cue()}:\n  - {t}\n  - {v()}\n  - {v()}"
+    if shape == 5:  # a pipe table
+        return f"| 字段 | {cue()} |\n| --- | --- |\n| {t} | {v()} / {v()} |"
+    if shape == 6:  # a JSON-ish container key and its children
+        return f'"{t}_values": [\n    "{v()}",\n    "{v()}"\n]'
+    if shape == 7:  # an enum with comments
+        return f"typedef enum {{\n  EM_X_0 = 0,  // {t}\n  EM_X_1,  // {v()}\n  EM_X_2,  // {v()}\n}} EM_X;"
+    if shape == 8:  # a short value list
+        ini = _initials(cat) or ["黄", "白"]
+        items = [rng.choice(ini) for _ in range(rng.randint(2, 4))]
+        sep = rng.choice(["、", "/", ", ", " | ", "，", "／"])
+        open_, close = rng.choice([("（", "）"), ("(", ")"), (": ", ""), ("：", "")])
+        lead = rng.choice(["", "", cue(), "int attr;  // ", "attr = 0  # "])  # code: the list alone decides
+        return f"{lead}{t}{open_}{sep.join(items)}{close}"
+    if shape == 9:  # table cells one per line (HTML tables come out like this)
+        return f"{cue()}\n{t}\n{v()} / {v()}\n{cue()}"
+    if shape == 10:  # two terms of the category
+        return f"{t}、{_term(rng, cat)}等{cue()}。"
+    if shape == 11:  # code field
+        return f"face.{t.replace(' ', '_')} = {v()};  // {cue()}"
+    if shape == 12:  # a denial or a report: only removes findings
+        return f"{_cue(rng, rng.choice(['denial', 'report', 'self_declared']))}{t}{cue()}。"
+    return f"{rng.choice(FILLER)}{t}{rng.choice(FILLER)}"
+
+
+def page(rng: random.Random) -> str:
+    parts = [_piece(rng) if rng.random() < 0.7 else rng.choice(FILLER) for _ in range(rng.randint(1, 4))]
+    return "\n".join(parts) + "\n"
+
+
+FORMS = ["utf-8", "gb18030", "big5", "cp1252", "html-dec", "html-hex", "json-ascii", "json", "utf-16",
+         "utf-16-be", "html-utf8"]
+
+
+def render(text: str, how: str, variant: int = 0) -> tuple[bytes, str] | None:
+    """(payload, file name) of `text` written in `how`, None if the text cannot be."""
+    if how == "big5":
+        text = S2T[variant % 3].convert(text)
+    if how in ("html-dec", "html-hex", "html-utf8"):
+        if how == "html-dec":
+            text = "".join(f"&#{ord(c)};" if ord(c) > 127 else c for c in text)
+        elif how == "html-hex":
+            text = "".join(f"&#x{ord(c):X};" if ord(c) > 127 else c for c in text)
+        body = "".join(f"<p>{line}</p>\n" for line in text.split("\n"))
+        return f"<html><head><title>t</title></head><body>{body}</body></html>".encode(), "p.html"
+    if how.startswith("json"):
+        return json.dumps({"doc": {"text": text, "lines": text.split("\n")}},
+                          ensure_ascii=how == "json-ascii", indent=1).encode(), "p.json"
+    enc = {"utf-16": "utf-16"}.get(how, how)
+    try:
+        return text.encode(enc), "p.txt"
+    except UnicodeEncodeError:
+        return None
+
+
+def findings(data: bytes, name: str) -> list:
+    try:
+        return detect(extract(data, filename=name).text)
+    except ExtractError:
+        return []
+
+
+def anchor_pass(data: bytes) -> bool:
+    """The first stage alone (as before the gate): some reading has an anchor."""
+    return _get().first_anchor(data) is not None
+
+
+@pytest.fixture(scope="module")
+def corpus():
+    """[(payload, file name, has a finding, passes the first stage)] of generated pages."""
+    rng = random.Random(20261122)
+    out = []
+    for i in range(1500):
+        text = page(rng)
+        got = render(text, FORMS[i % len(FORMS)], i)
+        if got is None:
+            continue
+        data, name = got
+        out.append((data, name, bool(findings(data, name)), anchor_pass(data)))
+    return out
+
+
+def violations(corpus) -> list[bytes]:
+    return [data for data, _name, found, _a in corpus if found and not may_contain_claim(data)]
+
+
+def test_invariant_on_generated_pages(corpus):
+    assert violations(corpus) == []
+    positives = sum(found for _d, _n, found, _a in corpus)
+    rejected = sum(a and not may_contain_claim(d) for d, _n, _f, a in corpus)
+    assert len(corpus) > 1300 and positives > 300  # the generator really makes claims ...
+    assert rejected > 100  # ... and pages the first stage passes and the gate rejects
+
+
+def _dev_rows():
+    if not DEV.is_file():
+        pytest.skip("shared dev set not present")
+    return [json.loads(line) for line in DEV.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def test_dev_positives_pass_in_every_form():
+    rows = [r for r in _dev_rows() if r["labels"]]
+    assert len(rows) >= 20
+    checked = 0
+    for r in rows:
+        for i, how in enumerate(FORMS):
+            got = render(r["text"], how, i)
+            if got is None:
+                continue
+            data, name = got
+            if findings(data, name):
+                checked += 1
+                assert may_contain_claim(data), (r["id"], how)
+    assert checked > 150
+
+
+LONE_WEAK = [
+    "Download the app and collect points with every purchase.",
+    "这款粉底适合各种肤色，质地轻薄。",
+    "她在小说的结尾感到一阵恐惧，夜色深沉。",
+    "The race starts at nine; runners collect their numbers at the gate.",
+    "本店会员积分可以兑换礼品。",
+    "Our protest song playlist is updated weekly.",
+]
+
+
+@pytest.mark.parametrize("text", LONE_WEAK)
+def test_lone_weak_terms_are_rejected(text):
+    # Not wrapped in HTML here: raw bytes hold the markup too, and "<body>" is a subject cue's word.
+    rejected = 0
+    for how in ("utf-8", "gb18030", "big5", "json-ascii", "utf-16"):
+        data, name = render(text, how) or render(text, "json-ascii")  # big5 lacks a character: still five
+        assert anchor_pass(data), (text, how)  # the first stage lets it through ...
+        assert not findings(data, name)
+        assert not may_contain_claim(data), (text, how)  # ... the gate does not
+        rejected += 1
+    assert rejected == 5
+
+
+# Short value lists in a code comment: a weak term, no cue and no second entry; only the list
+# ("enum-comment" needs a value list) makes the finding.
+SHORT_LISTS = [
+    (f"int tone;  // {lst}", how)
+    for lst in ("肤色（黄、白、黑）", "肤色：黄／白／黑", "肤色（黄，白）", "肤色 (黄 | 白)")
+    for how in ("utf-8", "gb18030", "big5", "html-dec", "html-hex", "json-ascii", "utf-16", "utf-16-be")
+] + [(f"tone = 0  # {lst}", how) for lst in ("race: W/B/A", "race (y, w)", "race: Ｗ／Ｂ")
+     for how in ("utf-8", "cp1252", "json-ascii", "html-dec", "utf-16")]
+
+
+def test_short_value_lists_pass():
+    g = _get().gate
+    found = 0
+    for text, how in SHORT_LISTS:
+        got = render(text, how, found)
+        if got is None or not findings(*got):
+            continue
+        found += 1
+        assert may_contain_claim(got[0]), (text, how)
+    assert found >= 40
+    # in plain bytes, nothing but the list can pass these pages
+    for text in ("int tone;  // 肤色（黄、白、黑）", "tone = 0  # race: W/B/A"):
+        terms, strong, cues = g.facts(text.encode())
+        assert len(terms["race"]) == 1 and not strong and not cues & gate_mod.ATTRIBUTE_CUES
+
+
+def test_short_list_forms_in_raw_bytes():
+    for data in ("int tone;  // 肤色（黄、白、黑）".encode("hz"), "int tone;  // 膚色（黃、白、黑）".encode("big5"),
+                 b"int tone; // race (W&nbsp;,&nbsp;B)", b"int tone; // race: W&#160;/&#160;B",
+                 b'{"c": "race: W\\/B"}', "int tone; // race：Ｗ，Ｂ".encode("gb18030")):
+        assert may_contain_claim(data), data
+    # an item that is not an initial of the values, or one item only: no value list, no finding
+    for text in ("int tone;  // 肤色（浅）", "int tone;  // 肤色（浅、深）", "int tone; // race (x, z)"):
+        data = text.encode()
+        assert not findings(data, "p.txt") and not may_contain_claim(data), text
+
+
+FAR = [
+    "| 字段 | 说明 |\n| --- | --- |\n| 肤色 | 黄色 / 白色 |\n",  # values in a table row, a cue in the header
+    "人脸属性\n肤色\n黄色 / 白色\n",  # table cells one per line
+    "skin_tone_values:\n  - yellow\n  - white\n",  # a container key and its children
+    "人员结构化属性：\n  - 性别\n  - 民族\n",  # the capability in the lead-in line only
+    "typedef enum {\n  EM_NATION_0,  // 民族\n  EM_NATION_1,  // 汉族\n} EM_NATION;\n",
+    "居民诚信积分每月公布。\n\n低于600分的居民将被限制乘坐高铁。\n",
+]
+
+
+def test_cues_far_from_the_term():
+    found = 0
+    for text in FAR:
+        for i, how in enumerate(("utf-8", "gb18030", "big5", "html-dec", "json-ascii", "utf-16")):
+            got = render(text, how, i)
+            if got and findings(*got):
+                found += 1
+                assert may_contain_claim(got[0]), (text, how)
+    assert found >= 25
+
+
+def test_a_word_of_weak_and_strong_terms_counts_as_strong():
+    g = _get().gate
+    # "religious" is a word of weak and strong religion terms; with the strong term's other word
+    # present, the page counts the strong term
+    _, strong, _ = g.facts(b"religious affiliation")
+    assert "religion" in strong
+    _, strong, _ = g.facts(b"religious")
+    assert "religion" not in strong
+    # literals stand for every word they are bytes of
+    assert all(len(set(ws)) == len(ws) >= 1 for ws in g._lit_words)
+
+
+def test_mutations_are_caught(corpus, monkeypatch):
+    """The generated pages are strong enough to catch a gate that misses a rule path."""
+    g = _get().gate
+    assert violations(corpus) == []
+    with monkeypatch.context() as mp:  # drop one attribute cue group
+        mp.setattr(gate_mod, "ATTRIBUTE_CUES", gate_mod.ATTRIBUTE_CUES - {"capability_weak"})
+        assert violations(corpus)
+    with monkeypatch.context() as mp:  # drop the short-list patterns
+        mp.setattr(g, "_short_list", lambda data: False)
+        assert violations(corpus)
+        assert not may_contain_claim("int tone;  // 肤色（黄、白、黑）".encode())
+    with monkeypatch.context() as mp:  # a word stands only for its first entry
+        by_word = {w: ids[:1] for w, ids in g._by_word.items()}
+        mp.setattr(g, "_by_word", by_word)
+        assert violations(corpus)
+    assert violations(corpus) == []
