@@ -317,3 +317,64 @@ def test_member_chain_magic_search_finds_every_magic(monkeypatch, scan_bytes):
             expected.append(i)
         i = data.find(b"\x1f\x8b\x08", i + 1)
     assert chain._cands == expected and len(expected) > 40
+
+
+# ---------------------------------------------------------------- the next file, prefetched
+
+def _three_archives(tmp_path) -> list[str]:
+    paths = []
+    for i in range(3):
+        p = str(tmp_path / f"f{i}.warc.gz")
+        write_warc(p, make_pages(12, seed=900 + i, host=f"p{i}.example"), revisits=i == 1)
+        paths.append(p)
+    return paths
+
+
+def test_a_run_prefetches_each_next_file_and_reads_the_same(tmp_path, monkeypatch):
+    from claimwatch.scan.engine import run_local
+    from claimwatch.scan.worker import scan_file
+
+    monkeypatch.setattr(readers, "THREADED_MIN_BYTES", 0)
+    paths = _three_archives(tmp_path)
+    taken = []
+    real_take = inflate.take_prefetched
+
+    def spy(path, anchors):
+        got = real_take(path, anchors)
+        taken.append((path, got is not None))
+        return got
+
+    monkeypatch.setattr(inflate, "take_prefetched", spy)
+    ran = [(r.path, r.findings, r.errors, r.records, r.candidates) for r in run_local(paths, workers=1)]
+    alone = [(r.path, r.findings, r.errors, r.records, r.candidates) for r in (scan_file(p) for p in paths)]
+    assert ran == alone and sum(r[3] for r in ran) >= 36 and any(r[1] for r in ran)
+    # the 2nd and 3rd files were found inflating already; the lone scans found nothing prefetched
+    assert taken[:3] == [(paths[0], False), (paths[1], True), (paths[2], True)]
+    assert not any(got for _, got in taken[3:])
+    assert inflate._next is None and _inflate_threads() == 0
+
+
+def test_a_prefetched_stream_nobody_reads_is_closed(tmp_path, monkeypatch):
+    monkeypatch.setattr(readers, "THREADED_MIN_BYTES", 0)
+    a, b, _ = _three_archives(tmp_path)
+    not_gz = tmp_path / "text.warc.gz"
+    not_gz.write_bytes(b"plain text, not gzip " * 1000)
+    # next file announced but another one read: the prefetched stream is closed, not leaked
+    list(iter_file(a, threaded=True, then=b))
+    assert inflate._next is not None and inflate._next.path == b
+    list(iter_file(a, threaded=True))
+    assert inflate._next is None
+    # a "next file" that is no gzip: its stream fails at once and is closed when that file is read
+    list(iter_file(a, threaded=True, then=str(not_gz)))
+    with pytest.raises(NotAnArchive):
+        list(iter_file(str(not_gz), threaded=True))
+    assert inflate._next is None
+    # a run that stops early leaves nothing behind either
+    list(iter_file(a, threaded=True, then=b))
+    inflate.close_prefetched()
+    assert inflate._next is None
+    for _ in range(100):
+        if _inflate_threads() == 0:
+            break
+        threading.Event().wait(0.01)
+    assert _inflate_threads() == 0
