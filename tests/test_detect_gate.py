@@ -19,6 +19,7 @@ from claimwatch.detect import detect
 from claimwatch.detect import gate as gate_mod
 from claimwatch.detect.prefilter import _get, may_contain_claim
 from claimwatch.extract import ExtractError, extract
+from claimwatch.extract.sniff import sniff
 from claimwatch.lexicon import load_lexicon
 from support_paths import SHARED
 
@@ -67,7 +68,14 @@ def _piece(rng: random.Random) -> str:
     t = _term(rng, cat, rng.choice(["weak", "weak", "strong", None]))
     cue = lambda: _cue(rng, rng.choice(MODE_CUES[mode]))  # noqa: E731
     v = lambda: _value(rng, cat)  # noqa: E731
-    shape = rng.randrange(14)
+    shape = rng.randrange(15)
+    if shape == 14:  # every cue group the category's weak-term rule needs, in one sentence
+        need = {"attribute": ["capability_strong", "subject"], "scoring": ["penalty", "subject", "behaviour"],
+                "predictive": ["police", "profiling", "subject"], "scraping": ["scrape_face", "scrape_source"],
+                "rbi": ["realtime", "rbi_match", "public_space"]}[mode]
+        cues = [_cue(rng, g) for g in need]
+        rng.shuffle(cues)
+        return rng.choice(["{0}{t}{1}{2}。", "{0} {t} {1} {2}.", "{0}：{t}，{1}{2}。"]).format(*cues, "", t=t)
     if shape == 0:
         return f"{t}。"  # a lone term
     if shape == 1:
@@ -120,8 +128,13 @@ def render(text: str, how: str, variant: int = 0) -> tuple[bytes, str] | None:
             text = "".join(f"&#{ord(c)};" if ord(c) > 127 else c for c in text)
         elif how == "html-hex":
             text = "".join(f"&#x{ord(c):X};" if ord(c) > 127 else c for c in text)
-        body = "".join(f"<p>{line}</p>\n" for line in text.split("\n"))
-        return f"<html><head><title>t</title></head><body>{body}</body></html>".encode(), "p.html"
+        tags = [("<p>", "</p>"), ("<li class='type'>", "</li>"), ("<td><b>", "</b></td>"), ("<div>", "</div><br>")]
+        body = "".join(f"{tags[(i + variant) % 4][0]}{line}{tags[(i + variant) % 4][1]}\n"
+                       for i, line in enumerate(text.split("\n")))
+        # markup full of cue words, none of it visible: the gate with html=True must not need it
+        return (f"<!DOCTYPE html><html><head><title>t</title><style>body {{ font-family: x }}</style>"
+                f"<script>dataLayer.push({{'type': 'face detection'}});</script></head>"
+                f"<body><!-- user support --><input type='text' value='user'>{body}</body></html>").encode(), "p.html"
     if how.startswith("json"):
         return json.dumps({"doc": {"text": text, "lines": text.split("\n")}},
                           ensure_ascii=how == "json-ascii", indent=1).encode(), "p.json"
@@ -159,8 +172,14 @@ def corpus():
     return out
 
 
+def is_html(data: bytes, name: str) -> bool:
+    """What the scanner knows: the extractor will parse these bytes as HTML."""
+    return sniff(data, None, name)[0] == "html"
+
+
 def violations(corpus) -> list[bytes]:
-    return [data for data, _name, found, _a in corpus if found and not may_contain_claim(data)]
+    return [data for data, name, found, _a in corpus
+            if found and not (may_contain_claim(data) and may_contain_claim(data, html=is_html(data, name)))]
 
 
 def test_invariant_on_generated_pages(corpus):
@@ -169,6 +188,8 @@ def test_invariant_on_generated_pages(corpus):
     rejected = sum(a and not may_contain_claim(d) for d, _n, _f, a in corpus)
     assert len(corpus) > 1300 and positives > 300  # the generator really makes claims ...
     assert rejected > 100  # ... and pages the first stage passes and the gate rejects
+    html = [(d, n) for d, n, found, a in corpus if a and not found and n.endswith(".html")]
+    assert sum(not may_contain_claim(d, html=True) for d, _n in html) > 50  # markup's cue words ignored
 
 
 def _dev_rows():
@@ -263,6 +284,27 @@ FAR = [
 ]
 
 
+def test_html_markup_is_not_text():
+    from claimwatch.detect.gate import visible
+
+    page = (b"<!DOCTYPE html><html><head><title>About body</title><script>x.push({type: 1})</script>"
+            b"<style>p { font-family: serif }</style></head><body class='user'><!-- support -->"
+            b"<p>She felt <b>fear</b> in the story.</p><p>\xe6\x81\x90\xe6\x83\xa7</p>"
+            b"<textarea><i title='religion'></textarea></body></html>")
+    text = visible(page)
+    for hidden in (b"push", b"font-family", b"user", b"support", b"DOCTYPE"):
+        assert hidden not in text
+    # text the parser keeps (the title, a textarea's raw content) stays, and inline tags join
+    for kept in (b"About body", b"<i title='religion'>", b"fear in the story.", "\u6050\u60e7".encode()):
+        assert kept in text
+    # unclosed comments and scripts run to the end, as in the parser
+    assert visible(b"a<!-- b c") == b"a" and visible(b"a<script>b c") == b"a"
+    # HZ bytes may be "<" and ">": left alone
+    assert visible(b"~{<a~} x") == b"~{<a~} x"
+    lone = "<html><body><p>小说里的恐惧。</p><script>track(user)</script></body></html>".encode()
+    assert not findings(lone, "p.html") and may_contain_claim(lone) and not may_contain_claim(lone, html=True)
+
+
 def test_cues_far_from_the_term():
     found = 0
     for text in FAR:
@@ -284,6 +326,33 @@ def test_a_word_of_weak_and_strong_terms_counts_as_strong():
     assert "religion" not in strong
     # literals stand for every word they are bytes of
     assert all(len(set(ws)) == len(ws) >= 1 for ws in g._lit_words)
+
+
+# One page per mode whose only way to a finding is that mode's weak-term rule (no strong term).
+MODE_PAGES = {
+    "scoring": ["居民信用分低于600将被限制乘坐高铁。", "Residents with a low reputation score are barred from housing."],
+    "predictive": ["民警对风险人员进行画像。", "Police rank offenders by risk for every resident."],
+    "scraping": ["平台从互联网批量爬取人脸照片。", "We scrape photos from public websites in bulk."],
+    "rbi": ["实时比对黑名单，人流密集的车站告警。", "Realtime matching against the blacklist in crowded squares."],
+}
+
+
+@pytest.mark.parametrize("mode", sorted(MODE_PAGES))
+def test_every_mode_weak_rule_passes(mode, monkeypatch):
+    found = 0
+    for text in MODE_PAGES[mode]:
+        for how in ("utf-8", "gb18030", "big5", "html-dec", "json-ascii", "utf-16", "cp1252"):
+            got = render(text, how)
+            if got and findings(*got):
+                found += 1
+                assert {f.category for f in findings(*got)} <= {c for c, k in LEX.categories.items() if k.mode == mode}
+                html = is_html(*got)
+                assert may_contain_claim(got[0]) and may_contain_claim(got[0], html=html), (text, how)
+                # mutation: the mode's weak rule forgotten -- the page is lost
+                with monkeypatch.context() as mp:
+                    mp.setitem(gate_mod.WEAK_NEEDS, mode, (frozenset({"no such group"}),))
+                    assert not may_contain_claim(got[0], html=html), (text, how)
+    assert found >= 6
 
 
 def test_mutations_are_caught(corpus, monkeypatch):

@@ -43,7 +43,21 @@ from claimwatch.lexicon import Lexicon
 
 # Cue groups some rule path needs (see the module docstring); other groups only remove findings.
 ATTRIBUTE_CUES = frozenset({"capability_strong", "capability_weak", "subject", "device"})
-CUE_GROUPS = ATTRIBUTE_CUES | {"penalty", "police", "profiling", "scrape_face", "scrape_source", "realtime", "rbi_match"}
+# The other modes (rules._scoring ...): a weak term needs one of these sets of cue groups complete; a
+# strong term one of STRONG_NEEDS or of these (an empty set: nothing more).
+WEAK_NEEDS = {
+    "scoring": (frozenset({"penalty", "subject"}),),
+    "predictive": (frozenset({"police", "profiling", "subject"}),),
+    "scraping": (frozenset({"scrape_face", "scrape_source"}),),
+    "rbi": (frozenset({"realtime", "rbi_match"}),),
+}
+STRONG_NEEDS = {
+    "scoring": (frozenset({"penalty"}),),
+    "predictive": tuple(frozenset({g}) for g in ("capability_strong", "capability_weak", "subject", "police")),
+    "scraping": (frozenset(),),
+    "rbi": (frozenset(),),
+}
+CUE_GROUPS = ATTRIBUTE_CUES.union(*(n for needs in (*WEAK_NEEDS.values(), *STRONG_NEEDS.values()) for n in needs))
 # _SHORT_LIST in rules.py: items separated by one of these, with white space (\s) around them.
 SEPARATORS = "、/,|"
 # Raw forms the extractor turns into white space or a separator without a code point of their own
@@ -53,7 +67,6 @@ _EXTRA_SPACE = (b"&nbsp;", b"&ensp;", b"&emsp;", b"&thinsp;", b"&Tab;", b"&NewLi
                 b"\\f", b"~{", b"~}")
 _EXTRA_SEP = (b"&comma;", b"&sol;", b"&vert;", b"&verbar;", b"&VerticalLine;", b"\\/")
 _FLAGS = hyperscan.HS_FLAG_CASELESS | hyperscan.HS_FLAG_SINGLEMATCH
-
 
 def _words(text: str) -> tuple[str, ...]:
     """The pieces of a normalised entry that each occur contiguously in the raw bytes.
@@ -68,6 +81,29 @@ def _words(text: str) -> tuple[str, ...]:
 
 
 _RUN = re.compile(r"[^\x00-\x7f]+|[^\s\-'\"&<>/\x80-\U0010ffff]+")
+
+
+# Markup that extract/html.py never turns into text: tags with their attributes, comments, <script>
+# and <style> contents. Each alternative stops no later than the HTML parser's own token does (an
+# unclosed comment or script runs to the end, as in the parser), so no visible text is removed; the
+# contents of elements the parser reads as plain text (<title>, <textarea>, ...) are kept whole.
+_MARKUP = re.compile(
+    rb"(?P<keep><(?P<raw>title|textarea|xmp|noembed|noframes)[\s/>].*?(?:</(?P=raw)[\s/>]|\Z)|<plaintext[\s/>].*)"
+    rb"|<!--(?:-?>|.*?(?:--!?>|\Z))"
+    rb"|<(?P<drop>script|style)[\s/>].*?(?=</(?P=drop)[\s/>]|\Z)"
+    rb"|</?[A-Za-z][^>]*>|<[!?][^>]*>",
+    re.IGNORECASE | re.DOTALL,
+)
+
+
+def visible(data: bytes) -> bytes:
+    """`data` (an HTML page in an ASCII-compatible encoding) without the markup the extractor drops.
+
+    Removing a tag joins the text around it, which only adds substrings. HZ pages are left alone:
+    their GB2312 bytes may be "<" and ">"."""
+    if b"~{" in data:
+        return data
+    return _MARKUP.sub(lambda m: m.group("keep") or b"", data)
 
 
 def _pack(lits: dict[bytes, list[int]]) -> bytes:
@@ -221,8 +257,11 @@ class Gate:
                 return True
         return False
 
-    def passes(self, data: bytes) -> bool:
-        """False only if no unit of any text read from these bytes can make a finding."""
+    def passes(self, data: bytes, html: bool = False) -> bool:
+        """False only if no unit of any text read from these bytes can make a finding; `html`: the
+        extractor parses them as HTML, so words inside tags, comments and scripts do not count."""
+        if html:
+            data = visible(data)
         terms, strong, cues = self.facts(data)
         short_needed = False
         for cat, have in terms.items():
@@ -231,22 +270,12 @@ class Gate:
                 if cat in strong or cues & ATTRIBUTE_CUES or len(have) >= 2:
                     return True
                 short_needed |= cat in self._short_cats
-            elif mode == "scoring":
-                if "penalty" in cues and (cat in strong or "subject" in cues):
-                    return True
-            elif mode == "predictive":
-                if cat in strong and cues & {"capability_strong", "capability_weak", "subject", "police"}:
-                    return True
-                if {"police", "profiling", "subject"} <= cues:
-                    return True
-            elif mode == "scraping":
-                if cat in strong or {"scrape_face", "scrape_source"} <= cues:
-                    return True
-            elif mode == "rbi":
-                if cat in strong or {"realtime", "rbi_match"} <= cues:
-                    return True
-            else:
+                continue
+            if mode not in WEAK_NEEDS:
                 return True  # a mode this gate does not know: no condition to apply
+            needs = STRONG_NEEDS[mode] + WEAK_NEEDS[mode] if cat in strong else WEAK_NEEDS[mode]
+            if any(n <= cues for n in needs):
+                return True
         if short_needed:
             # only the weak terms of value categories are left: a short value list after one of them
             return self._short_list(data)

@@ -127,16 +127,16 @@ class Prefilter:
                     break
         return self.keys[self._key_of[pid]] if pid is not None else None
 
-    def passes(self, data: bytes, raw_clear: bool = False) -> bool:
+    def passes(self, data: bytes, raw_clear: bool = False, html: bool = False) -> bool:
         """Some reading of `data` (the bytes themselves unless `raw_clear`, then its UTF-16/32
         transcodings) has an anchor and passes the gate."""
         data = bytes(data)
-        if not raw_clear and self._scan(data) is not None and self.gate.passes(data):
+        if not raw_clear and self._scan(data) is not None and self.gate.passes(data, html):
             return True
         # A reading whose gate failed may still be one the extractor does not choose: try the others.
         for enc in wide_readings(data):
             text = data.decode(enc, "replace").encode("utf-8", "surrogatepass")
-            if self._scan(text) is not None and self.gate.passes(text):
+            if self._scan(text) is not None and self.gate.passes(text, html):
                 return True
         return False
 
@@ -154,18 +154,21 @@ def _get() -> Prefilter:
     return _prefilter
 
 
-def may_contain_claim(data: bytes, *, raw_clear: bool = False) -> bool:
+def may_contain_claim(data: bytes, *, raw_clear: bool = False, html: bool = False) -> bool:
     """False only if no finding is possible for any text the extractor can make of `data`.
 
     `raw_clear`: the caller has already found that no anchor literal occurs in these exact bytes
     (with `anchor_ends` over a larger buffer holding them), so only the other readings are checked:
     PDF, and the UTF-16/32 transcodings.
+    `html`: the caller knows the extractor will parse `data` as HTML (extract's sniff says "html"
+    for its content type), so the gate ignores words in tags, comments, scripts and styles -- on
+    real pages "<body>", "type=" and "dataLayer.push" are cue words. Without it every byte counts.
     """
     if not data:
         return False
     if b"%PDF-" in data[:1024]:
         return True  # PDF text sits in compressed streams: only the extractor can tell
-    return _get().passes(data, raw_clear)
+    return _get().passes(data, raw_clear, html)
 
 
 def anchor_ends(data: bytes) -> list[int]:
