@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 
 import opencc
 import pytest
@@ -263,6 +264,10 @@ def test_short_value_lists_pass():
         assert len(terms["race"]) == 1 and not strong and not cues & gate_mod.ATTRIBUTE_CUES
 
 
+def test_spaces_are_what_re_calls_white_space():
+    assert set(gate_mod.SPACES) == {chr(c) for c in range(0x110000) if re.match(r"\s", chr(c))}
+
+
 def test_short_list_forms_in_raw_bytes():
     for data in ("int tone;  // 肤色（黄、白、黑）".encode("hz"), "int tone;  // 膚色（黃、白、黑）".encode("big5"),
                  b"int tone; // race (W&nbsp;,&nbsp;B)", b"int tone; // race: W&#160;/&#160;B",
@@ -324,8 +329,9 @@ def test_a_word_of_weak_and_strong_terms_counts_as_strong():
     assert "religion" in strong
     _, strong, _ = g.facts(b"religious")
     assert "religion" not in strong
-    # literals stand for every word they are bytes of
-    assert all(len(set(ws)) == len(ws) >= 1 for ws in g._lit_words)
+    # each literal stands for one or more words, each once
+    per = [g._lit_words[a:b] for a, b in zip(g._lit_start, g._lit_start[1:])]
+    assert len(per) == len(g.literals) and all(len(set(ws)) == len(ws) >= 1 for ws in per)
 
 
 # One page per mode whose only way to a finding is that mode's weak-term rule (no strong term).

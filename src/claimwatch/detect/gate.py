@@ -60,6 +60,9 @@ STRONG_NEEDS = {
 CUE_GROUPS = ATTRIBUTE_CUES.union(*(n for needs in (*WEAK_NEEDS.values(), *STRONG_NEEDS.values()) for n in needs))
 # _SHORT_LIST in rules.py: items separated by one of these, with white space (\s) around them.
 SEPARATORS = "、/,|"
+# What \s matches in a str pattern: str.isspace() (a test checks this list against it).
+SPACES = "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680" + "".join(map(chr, range(0x2000, 0x200B))) + \
+    "\u2028\u2029\u202f\u205f\u3000"
 # Raw forms the extractor turns into white space or a separator without a code point of their own
 # in the payload: named entities, JSON escapes, and HZ's shift sequences (transparent between
 # GB2312 characters).
@@ -115,19 +118,18 @@ def _pack(lits: dict[bytes, list[int]]) -> bytes:
     return struct.pack("=II", n, len(words)) + counts.tobytes() + sizes.tobytes() + words.tobytes() + b"".join(lits)
 
 
-def _unpack(blob: bytes) -> tuple[list[bytes], list[tuple[int, ...]]]:
+def _unpack(blob: bytes) -> tuple[list[bytes], list[int], list[int]]:
+    """(literals, where each literal's words start in the next list, the word indices)."""
     n, nw = struct.unpack_from("=II", blob)
     pos = 8
-    counts = array.array("I", blob[pos : pos + 4 * n]).tolist()
+    counts = array.array("I", blob[pos : pos + 4 * n])
     pos += 4 * n
-    sizes = array.array("I", blob[pos : pos + 4 * n]).tolist()
+    sizes = array.array("I", blob[pos : pos + 4 * n])
     pos += 4 * n
     words = array.array("I", blob[pos : pos + 4 * nw]).tolist()
     pos += 4 * nw
     ends = list(itertools.accumulate(sizes, initial=pos))
-    wstarts = list(itertools.accumulate(counts, initial=0))
-    return ([blob[a:b] for a, b in zip(ends, ends[1:])],
-            [tuple(words[a:b]) for a, b in zip(wstarts, wstarts[1:])])
+    return [blob[a:b] for a, b in zip(ends, ends[1:])], list(itertools.accumulate(counts, initial=0)), words
 
 
 # Forms whose bytes for the same character mostly agree share a short-list pattern.
@@ -146,7 +148,8 @@ class Gate:
         needed = [e for e in m.entries
                   if e.kind in (TERM, VALUE) or (e.kind == CUE and e.group in CUE_GROUPS)]
         var = variants(norm_table(), {c for e in needed for c in e.text})
-        entry_words = [tuple(dict.fromkeys(p for w in _words(e.text) for p in pieces(w, var))) for e in needed]
+        split = {w: pieces(w, var) for w in {w for e in needed for w in _words(e.text)}}
+        entry_words = [tuple(dict.fromkeys(p for w in _words(e.text) for p in split[w])) for e in needed]
         self.words: list[str] = sorted({w for ws in entry_words for w in ws})
         wid = {w: i for i, w in enumerate(self.words)}
         # What each entry adds to a page's facts, and the words it needs (all of them present).
@@ -170,7 +173,7 @@ class Gate:
                         ws.append(i)  # a literal of two words (GBK bytes of one, Big5 of another) is both
             return _pack(lits)
 
-        self.literals, self._lit_words = _unpack(made_bytes(key, make))
+        self.literals, self._lit_start, self._lit_words = _unpack(made_bytes(key, make))
         self._db = block_database(self.literals, list(range(len(self.literals))), _FLAGS, literal=True)
         self._short_cats, self._short_dbs = self._short_lists(lex)
         self._local = threading.local()
@@ -190,8 +193,8 @@ class Gate:
         def chars_onto(targets: set[str]) -> set[str]:
             return {v for vs in variants(table, targets).values() for v in vs}
 
-        # \s in Python's re is str.isspace(); any code point the normaliser folds onto one counts
-        spaces = chars_onto({chr(c) for c in range(0x3001) if chr(c).isspace()})
+        # any code point the normaliser folds onto white space counts
+        spaces = chars_onto(set(SPACES))
         seps = chars_onto(set(SEPARATORS))
         initials = chars_onto({i for cid in cats for i in _initials(cid)})
         dbs = []
@@ -220,7 +223,8 @@ class Gate:
         # SINGLEMATCH: one callback per literal at most, even on English pages full of cue words
         self._db.scan(data, match_event_handler=lambda pid, frm, to, flags, ctx: found.add(pid),
                       scratch=self._scratch("main", self._db))
-        present = {w for pid in found for w in self._lit_words[pid]}
+        start, words = self._lit_start, self._lit_words
+        present = {w for pid in found for w in words[start[pid] : start[pid + 1]]}
         entries: dict[str, set] = {}
         strong: set[str] = set()
         cues: set[str] = set()

@@ -3,23 +3,35 @@
 `may_contain_claim(data)` runs one Hyperscan block-mode scan over the undecoded payload for the
 anchors: every lexicon term (a finding always needs a term hit in its unit), reduced to its key --
 the term itself, or for a multi-word term its longest word, since the words may be separated by any
-white space, markup or escapes in the raw bytes.  Each key character is expanded to every code point
-the detector's normaliser folds onto it (Traditional, compatibility and full-width forms; ASCII
-letters match case-insensitively, full-width letters in lower, UPPER or Title case), and each
-combination is written as a literal in every byte-oriented encoding the extractor can decode --
+white space, markup or escapes in the raw bytes (a key with more than MAX_COMBINATIONS variant
+combinations: its longest piece with fewer, see rawforms.pieces).  Each key character is expanded to
+every code point the detector's normaliser folds onto it (Traditional, compatibility and full-width
+forms; ASCII letters match case-insensitively, full-width letters in lower, UPPER or Title case), and
+each combination is written as a literal in every byte-oriented encoding the extractor can decode --
 UTF-8, GB18030 (GBK), Big5 / Big5-HKSCS / CP950, CP1252, HZ -- and, for CJK keys, as HTML numeric
-character references (&#NNNNN; and &#xHHHH;) and JSON \\uXXXX escapes.  UTF-16 / UTF-32 payloads
-(BOM or NUL bytes) are transcoded to UTF-8 and scanned again, and so is UTF-16 without either (text
-with no ASCII character at all, which the extractor's charset detection may still read as UTF-16):
-an even-length payload that is not UTF-8 but decodes strictly as UTF-16.
+character references (&#NNNNN; and &#xHHHH;) and JSON \\uXXXX escapes (rawforms.py).  UTF-16 / UTF-32
+payloads (BOM or NUL bytes) are transcoded to UTF-8 and scanned again, and so is UTF-16 without either
+(text with no ASCII character at all, which the extractor's charset detection may still read as
+UTF-16): an even-length payload that is not UTF-8 but decodes strictly as UTF-16.
+
+A reading with an anchor then goes through the gate (gate.py): the words of the terms, values and
+cues the rules need, in the same forms, and a page-level condition derived from rules.py -- a lone
+weak term ("download", "color", 恐惧) passes the anchors but not the gate.  With `html=True` (the
+caller knows the extractor parses the payload as HTML) the gate ignores words in tags, comments,
+scripts and styles.
 
 PDF payloads (the extractor's "%PDF-" sniff) always pass: their text sits in compressed streams.
 
-Invariant (tested): if detect(extract(data).text) is non-empty, may_contain_claim(data) is True.
+Invariant (tested): if detect(extract(data).text) is non-empty then may_contain_claim(data) is True
+(and so with html=True when the extractor reads data as HTML).
 Outside it (documented limits): a document in another declared charset (Shift-JIS, EUC-KR, ...);
-a key whose characters are written in two different forms (half raw, half &#...;), or a character
-reference with leading zeros or without its ";"; full-width letters in mixed case ("ＵｙＧ");
-a CJK term split by markup inside the word ("维<b>族</b>", which the extractor may join).
+a key (or a gate word) whose characters are written in two different forms (half raw, half &#...;),
+or a character reference with leading zeros or without its ";"; full-width letters in mixed case
+("ＵｙＧ"); a CJK term split by markup inside the word ("维<b>族</b>", which the extractor may join;
+the gate's words likewise unless html=True, which removes the markup first); a short value list
+("肤色（黄、白、黑）") whose items and separators are split by markup ("黄</td><td>、"), again unless
+html=True, or written partly raw and partly as character references (ASCII pieces and &nbsp;
+excepted); a payload flagged html=True that the extractor does not read as HTML.
 """
 
 from __future__ import annotations

@@ -63,12 +63,24 @@ def is_letter(ch: str) -> bool:
     return ch.isascii() and ch.isalpha()
 
 
-def variants(table: np.ndarray, chars: set[str]) -> dict[str, list[str]]:
-    """For each character, every code point the normaliser folds onto it, in code point order."""
+_onto: list[tuple[np.ndarray, dict[int, list[int]]]] = []  # (table, its inverse), made once per process
+
+
+def _inverse(table: np.ndarray) -> dict[int, list[int]]:
+    for t, onto in _onto:
+        if t is table:
+            return onto
     moved = np.flatnonzero(table != np.arange(table.size, dtype=table.dtype))  # a few thousand
     onto: dict[int, list[int]] = {}
     for x, t in zip(moved.tolist(), table[moved].tolist()):
         onto.setdefault(t, []).append(x)
+    _onto[:] = [(table, onto)]  # start-up: the prefilter and the gate ask several times
+    return onto
+
+
+def variants(table: np.ndarray, chars: set[str]) -> dict[str, list[str]]:
+    """For each character, every code point the normaliser folds onto it, in code point order."""
+    onto = _inverse(table)
     out = {}
     for c in chars:
         cp = ord(c)
