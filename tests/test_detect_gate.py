@@ -290,7 +290,7 @@ FAR = [
 
 
 def test_html_markup_is_not_text():
-    from claimwatch.detect.gate import visible
+    from claimwatch.detect.markup import visible
 
     page = (b"<!DOCTYPE html><html><head><title>About body</title><script>x.push({type: 1})</script>"
             b"<style>p { font-family: serif }</style></head><body class='user'><!-- support -->"

@@ -35,6 +35,7 @@ import threading
 import hyperscan
 
 from claimwatch.detect.hsdb import block_database, made_bytes
+from claimwatch.detect.markup import visible
 from claimwatch.detect.matcher import CUE, TERM, VALUE, Matcher
 from claimwatch.detect.normalize import norm_table
 from claimwatch.detect.rawforms import ENCODINGS, ESCAPES, MAX_COMBINATIONS, form, literals, pieces, variants
@@ -84,29 +85,6 @@ def _words(text: str) -> tuple[str, ...]:
 
 
 _RUN = re.compile(r"[^\x00-\x7f]+|[^\s\-'\"&<>/\x80-\U0010ffff]+")
-
-
-# Markup that extract/html.py never turns into text: tags with their attributes, comments, <script>
-# and <style> contents. Each alternative stops no later than the HTML parser's own token does (an
-# unclosed comment or script runs to the end, as in the parser), so no visible text is removed; the
-# contents of elements the parser reads as plain text (<title>, <textarea>, ...) are kept whole.
-_MARKUP = re.compile(
-    rb"(?P<keep><(?P<raw>title|textarea|xmp|noembed|noframes)[\s/>].*?(?:</(?P=raw)[\s/>]|\Z)|<plaintext[\s/>].*)"
-    rb"|<!--(?:-?>|.*?(?:--!?>|\Z))"
-    rb"|<(?P<drop>script|style)[\s/>].*?(?=</(?P=drop)[\s/>]|\Z)"
-    rb"|</?[A-Za-z][^>]*>|<[!?][^>]*>",
-    re.IGNORECASE | re.DOTALL,
-)
-
-
-def visible(data: bytes) -> bytes:
-    """`data` (an HTML page in an ASCII-compatible encoding) without the markup the extractor drops.
-
-    Removing a tag joins the text around it, which only adds substrings. HZ pages are left alone:
-    their GB2312 bytes may be "<" and ">"."""
-    if b"~{" in data:
-        return data
-    return _MARKUP.sub(lambda m: m.group("keep") or b"", data)
 
 
 def _pack(lits: dict[bytes, list[int]]) -> bytes:

@@ -1,0 +1,93 @@
+"""The bytes of an HTML page without the markup the extractor never turns into text (for gate.py).
+
+`visible(data)` removes tags with their attributes, comments, and the contents of <script> and
+<style>; it keeps the contents of the elements the HTML parser reads as plain text (<title>,
+<textarea>, <xmp>, <noembed>, <noframes>, and everything after <plaintext>) whole, tags and all.
+It gives exactly what this regular expression substitution gives (tests compare the two on random
+markup), where each alternative stops no later than the parser's own token does, so no text the
+extractor could see is removed (removing a tag only joins the text around it, adding substrings):
+
+    (?P<keep><(?P<raw>title|textarea|xmp|noembed|noframes)[\\s/>].*?(?:</(?P=raw)[\\s/>]|\\Z)|<plaintext[\\s/>].*)
+    |<!--(?:-?>|.*?(?:--!?>|\\Z))
+    |<(?P<drop>script|style)[\\s/>].*?(?=</(?P=drop)[\\s/>]|\\Z)
+    |</?[A-Za-z][^>]*>|<[!?][^>]*>          (case-insensitive, "." matching any byte)
+
+Python's `re` runs that at ~10 MB/s on real pages (4 ms for 45 KB, more than parsing the page):
+at every "<" it tries each alternative. Here the plain tags go in one substitution whose every
+alternative starts with "<" (so `re` skips from "<" to "<"), and only the few special openings
+(comments, script, style and the raw-text elements) are walked in order, each checked not to sit
+inside an earlier tag or region; the plain tags between two special regions never reach past the
+second one (else its opening would sit inside a tag).
+"""
+
+from __future__ import annotations
+
+import re
+
+_KEEP = (b"title", b"textarea", b"xmp", b"noembed", b"noframes")
+_PLAIN = re.compile(rb"<(?:/?[A-Za-z]|[!?])[^>]*>")
+_OPENER = re.compile(rb"<(?:/?[A-Za-z]|[!?])")
+_SPECIAL = re.compile(rb"<(?:(!--)|(title|textarea|xmp|noembed|noframes|plaintext|script|style)[ \t\n\r\f\v/>])",
+                      re.IGNORECASE)
+_SPACE_SLASH_GT = frozenset(b" \t\n\r\f\v/>")
+
+
+def _end_tag(data: bytes, name: bytes, start: int) -> int:
+    """Where the first "</name" (any case) followed by white space, "/" or ">" at or after `start`
+    begins (len(data): none)."""
+    at = data.find(b"</", start)
+    n = len(name)
+    while at >= 0:
+        after = at + 2 + n
+        if after < len(data) and data[at + 2 : after].lower() == name and data[after] in _SPACE_SLASH_GT:
+            return at
+        at = data.find(b"</", at + 2)
+    return len(data)
+
+
+def _comment_end(data: bytes, start: int) -> int:
+    """End (exclusive) of the comment opening at `start` ("<!--" there)."""
+    body = start + 4
+    if data.startswith(b">", body):
+        return body + 1
+    if data.startswith(b"->", body):
+        return body + 2
+    ends = [i for i in (data.find(b"-->", body), data.find(b"--!>", body)) if i >= 0]
+    if not ends:
+        return len(data)
+    i = min(ends)
+    return i + (3 if data.startswith(b"-->", i) else 4)
+
+
+def _inside_tag(data: bytes, since: int, p: int) -> bool:
+    """Whether `p` lies inside a plain tag opened in [since, p): an opening after the last ">"
+    before p, and a ">" after p to close it."""
+    g = data.rfind(b">", since, p)
+    return _OPENER.search(data, max(g + 1, since), p) is not None and data.find(b">", p) >= 0
+
+
+def visible(data: bytes) -> bytes:
+    """`data` (an HTML page in an ASCII-compatible encoding) without tags, comments, scripts and
+    styles. HZ pages are left alone: their GB2312 bytes may be "<" and ">"."""
+    if b"<" not in data or b"~{" in data:
+        return data
+    out: list[bytes] = []
+    pos = 0  # everything before pos is decided (and the next special region may start here)
+    for m in _SPECIAL.finditer(data):
+        p = m.start()
+        if p < pos or _inside_tag(data, pos, p):
+            continue
+        out.append(_PLAIN.sub(b"", data[pos:p]))
+        name = (m.group(2) or b"").lower()
+        if m.group(1):
+            pos = _comment_end(data, p)  # removed
+        elif name == b"plaintext":
+            out.append(data[p:])  # kept, to the end
+            return b"".join(out)
+        elif name in _KEEP:
+            pos = min(_end_tag(data, name, m.end()) + len(name) + 3, len(data))  # "</" name [\s/>]
+            out.append(data[p:pos])  # kept whole
+        else:  # script, style: removed up to the end tag, which is a plain tag itself
+            pos = _end_tag(data, name, m.end())
+    out.append(_PLAIN.sub(b"", data[pos:]))
+    return b"".join(out)
