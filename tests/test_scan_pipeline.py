@@ -203,3 +203,30 @@ def test_text_format_one_line_per_finding(archives):
         doc, category, rule, match, score, excerpt = line.split("\t")
         assert (doc, category, rule, match) == (f["document"], f["category"], f["rule"], f["match"])
         assert float(score) == pytest.approx(f["score"], abs=0.005) and excerpt
+
+
+def test_markup_cue_words_do_not_make_html_pages_candidates(tmp_path, monkeypatch):
+    # A lone weak term ("fear" in a story) on a page whose markup is full of cue words (<body>,
+    # "user", "type", a tracking script): as HTML only its text counts, and the page is not
+    # extracted at all; the same bytes served as text/plain are (every byte counts there). Pages
+    # with the cue in their text, and planted claims, still pass: findings equal the full path.
+    from claimwatch.scan import worker
+
+    shell = ("<!DOCTYPE html><html><head><title>Stories</title><script>window.dataLayer.push({{type: 'user',"
+             " device: 'camera'}})</script></head><body class='user'><div data-type='person'>{}</div></body></html>")
+    lone = shell.format("<p>She felt fear in the dark forest.</p>").encode()
+    cued = shell.format("<p>The camera detects fear on every face of the visitors.</p>").encode()
+    claim = shell.format("<p>本平台支持少数民族识别功能，可实时识别维吾尔族人员。</p>").encode()
+    docs = [("https://h.example/lone", lone, "text/html"), ("https://h.example/plain", lone, "text/plain"),
+            ("https://h.example/cued", cued, "text/html"), ("https://h.example/claim", claim, "text/html"),
+            ("https://h.example/filler", shell.format("<p>Lorem ipsum dolor sit amet.</p>").encode(), "text/html")]
+    path = str(tmp_path / "h.warc.gz")
+    write_resource_warc(path, docs * 5)
+    asked = []
+    real = worker._reads_as_html
+    monkeypatch.setattr(worker, "_reads_as_html", lambda p, c: asked.append(c) or real(p, c))
+    fast = scan_file(path)
+    full = scan_file(path, prefilter=False)
+    assert fast.findings == full.findings and any("ethnicity" in f["category"] for f in fast.findings)
+    assert fast.candidates == 15  # plain, cued and claim pages; never the lone HTML one
+    assert len(asked) == 20  # asked once per payload with an anchor, never for the filler

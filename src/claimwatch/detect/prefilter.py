@@ -37,10 +37,12 @@ excepted); a payload flagged html=True that the extractor does not read as HTML.
 from __future__ import annotations
 
 import array
+import functools
 import hashlib
 import itertools
 import struct
 import threading
+from collections.abc import Callable
 
 import hyperscan
 
@@ -139,16 +141,17 @@ class Prefilter:
                     break
         return self.keys[self._key_of[pid]] if pid is not None else None
 
-    def passes(self, data: bytes, raw_clear: bool = False, html: bool = False) -> bool:
+    def passes(self, data: bytes, raw_clear: bool = False, html: bool | Callable[[], bool] = False) -> bool:
         """Some reading of `data` (the bytes themselves unless `raw_clear`, then its UTF-16/32
         transcodings) has an anchor and passes the gate."""
         data = bytes(data)
-        if not raw_clear and self._scan(data) is not None and self.gate.passes(data, html):
+        ask = functools.cache(html) if callable(html) else lambda: html  # (asked at most once)
+        if not raw_clear and self._scan(data) is not None and self.gate.passes(data, ask()):
             return True
         # A reading whose gate failed may still be one the extractor does not choose: try the others.
         for enc in wide_readings(data):
             text = data.decode(enc, "replace").encode("utf-8", "surrogatepass")
-            if self._scan(text) is not None and self.gate.passes(text, html):
+            if self._scan(text) is not None and self.gate.passes(text, ask()):
                 return True
         return False
 
@@ -166,7 +169,7 @@ def _get() -> Prefilter:
     return _prefilter
 
 
-def may_contain_claim(data: bytes, *, raw_clear: bool = False, html: bool = False) -> bool:
+def may_contain_claim(data: bytes, *, raw_clear: bool = False, html: bool | Callable[[], bool] = False) -> bool:
     """False only if no finding is possible for any text the extractor can make of `data`.
 
     `raw_clear`: the caller has already found that no anchor literal occurs in these exact bytes
@@ -175,6 +178,8 @@ def may_contain_claim(data: bytes, *, raw_clear: bool = False, html: bool = Fals
     `html`: the caller knows the extractor will parse `data` as HTML (extract's sniff says "html"
     for its content type), so the gate ignores words in tags, comments, scripts and styles -- on
     real pages "<body>", "type=" and "dataLayer.push" are cue words. Without it every byte counts.
+    It may be a function giving that answer, called only if the gate is reached (most payloads
+    hold no anchor, and the caller's check may cost more than the anchor scan).
     """
     if not data:
         return False

@@ -2,9 +2,10 @@
 
 Hot path per record: FastWARC hands over the block, `httpmsg` strips/decodes the HTTP message,
 and the Hyperscan prefilter looks at the raw payload bytes (on the threaded reader, the inflate
-thread has already looked for its anchors: see readers.iter_file(anchors=)). Only records with a
-prefilter hit pay for charset detection, HTML-to-text and the detector (pages with no lexicon term
-at all: most boilerplate and most Chinese pages, but few pages of English prose, see docs/scan.md).
+thread has already looked for its anchors: see readers.iter_file(anchors=)). Its first stage
+passes payloads holding a lexicon term, its second (the gate) only those whose lexicon words could
+satisfy some detector rule (a lone weak term such as "download" cannot). Only those pay for charset
+detection, HTML-to-text and the detector (see docs/scan.md for the pass rates).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from dataclasses import dataclass, field
 from claimwatch.detect import detect
 from claimwatch.detect.prefilter import anchor_ends, longest_anchor, may_contain_claim
 from claimwatch.extract import ExtractError, extract
+from claimwatch.extract.sniff import NotText, sniff
 from claimwatch.scan.httpmsg import DecodeError, http_payload
 from claimwatch.scan.readers import NotAnArchive, ReadError, iter_file
 
@@ -48,6 +50,15 @@ def record_findings(payload: bytes, content_type: str | None, document: str, rec
     found = detect(ex.text)
     found.sort(key=lambda f: (f.start, f.end, f.category, f.rule))
     return [f.to_record(document, record_id) for f in found]
+
+
+def _reads_as_html(payload: bytes, content_type: str | None) -> bool:
+    """Whether extract() parses `payload` as HTML: its own sniff, called as record_findings calls it
+    (the sniff reads only the first 8 KB, so extract's input cap does not change the answer)."""
+    try:
+        return sniff(payload, content_type, None)[0] == "html"
+    except NotText:
+        return False  # (extract reads nothing of it; False only makes the prefilter look at every byte)
 
 
 def _is_http(rec) -> bool:
@@ -111,7 +122,10 @@ def scan_file(
                 # Anchor-free stored bytes only vouch for a payload that is a piece of them
                 # (not one decoded from a Content-Encoding or chunked body).
                 raw_clear = item.anchor_free and item.block.endswith(payload)
-                if not check(payload, raw_clear=raw_clear):
+                # The prefilter's second stage ignores markup on pages the extractor reads as HTML
+                # (tags and scripts are full of cue words); anchor-free payloads never get that far.
+                html = (lambda: _reads_as_html(payload, ctype)) if not raw_clear else False
+                if not check(payload, raw_clear=raw_clear, html=html):
                     continue
             res.candidates += 1
             document = item.uri or f"{path}#{item.offset}"
