@@ -4,14 +4,9 @@ The threaded reader scans the inflated stream for the anchor literals piece by p
 records whose stored bytes hold none (`Record.anchor_free`); the worker then skips the per-payload
 anchor scan for them. That must never change a finding: compared here against the full path (no
 prefilter) and against the exact reader, with inflated pieces so small that anchors straddle them.
-The thread leaves a piece unscanned while the reader waits for data (`_scan_this_piece`); most tests
-pin that choice to "always scan" so that what they count does not depend on timing, and the
-tests at the end make the thread skip pieces in fixed and random patterns.
 """
 
 from __future__ import annotations
-
-import random
 
 import pytest
 
@@ -52,11 +47,6 @@ def archives(tmp_path_factory):
     write_resource_warc(wide, docs)
     out.append(wide)
     return out
-
-
-@pytest.fixture(autouse=True)
-def always_scan(monkeypatch):
-    monkeypatch.setattr(inflate.InflatedStream, "_scan_this_piece", lambda self: True)
 
 
 def _scan(path: str, monkeypatch, *, threaded: bool, chunk: int = 1 << 20, prefilter: bool = True):
@@ -163,68 +153,3 @@ def test_corpus_files_scan_the_same_on_every_path(monkeypatch):
         scanned += fast.records > 0
     assert scanned >= 10
 
-
-def _skipping(pattern: str):
-    """A `_scan_this_piece` that skips pieces: every other one, at random, or all of them."""
-    counter = iter(range(1 << 30))
-    rng = random.Random(7)
-    return {
-        "alternate": lambda self: next(counter) % 2 == 0,
-        "random": lambda self: rng.random() < 0.5,
-        "never": lambda self: False,
-    }[pattern]
-
-
-@pytest.mark.parametrize("pattern", ["alternate", "random", "never"])
-@pytest.mark.parametrize("chunk", [61, 1 << 16])
-def test_unscanned_pieces_change_no_finding(archives, monkeypatch, pattern, chunk):
-    monkeypatch.setattr(inflate.InflatedStream, "_scan_this_piece", _skipping(pattern))
-    marked = total = 0
-    for path in archives:
-        for rec in _records(path, monkeypatch, chunk):
-            if rec.anchor_free:
-                marked += 1
-                assert anchor_ends(rec.block) == [], (path, rec.uri, pattern)
-        fast = _scan(path, monkeypatch, threaded=True, chunk=chunk)
-        full = _scan(path, monkeypatch, threaded=False, prefilter=False)
-        assert fast.errors == full.errors == []
-        assert fast.findings == full.findings, (path, pattern, chunk)
-        total += len(fast.findings)
-    assert total > 20
-    if pattern == "never":
-        assert marked == 0  # nothing scanned, nothing vouched for
-    elif chunk > 1 << 12:
-        assert marked > 10  # records wholly inside scanned pieces are still marked
-
-
-def test_a_piece_left_unscanned_is_never_vouched_for(tmp_path, monkeypatch):
-    # Every record holds anchors, only in unscanned pieces: none may come out as anchor-free.
-    rich = b"<p>race, mood and color points</p>\n" * 200
-    docs = [(f"https://u.example/{i}", rich, "text/html") for i in range(40)]
-    path = str(tmp_path / "rich.warc.gz")
-    write_resource_warc(path, docs)
-    monkeypatch.setattr(inflate.InflatedStream, "_scan_this_piece", _skipping("alternate"))
-    recs = _records(path, monkeypatch, 4093)
-    assert len(recs) == 40 and not any(r.anchor_free for r in recs)
-
-
-def test_the_thread_skips_pieces_only_while_the_reader_waits(archives, monkeypatch):
-    # The default policy: a reader that takes its time (here: sleeps per record) gets every piece
-    # scanned after the first few, which it awaits (no vouching margin here, see inflate.MARGIN).
-    import time
-
-    monkeypatch.undo()  # (the real policy)
-    monkeypatch.setattr(readers, "THREADED_MIN_BYTES", 0)
-    monkeypatch.setattr(inflate, "_CHUNK", 1024)
-    monkeypatch.setattr(inflate, "MARGIN", 0)
-    seen = []
-    real = inflate.InflatedStream._scan_this_piece
-
-    def spy(self):
-        seen.append(real(self))
-        return seen[-1]
-
-    monkeypatch.setattr(inflate.InflatedStream, "_scan_this_piece", spy)
-    for item in iter_file(archives[0], threaded=True, anchors=(anchor_ends, longest_anchor())):
-        time.sleep(0.002)
-    assert len(seen) > 20 and all(seen[8:])  # (FastWARC reads a few pieces before its first record)

@@ -81,11 +81,7 @@ class InflatedStream:
         self._anchors = anchors
         self._hits: list[int] = []
         self._hit_i = 0  # clear(): first hit not yet behind the caller
-        self._hits_upto = 0  # inflated bytes the anchor scan has got to (scanned or skipped)
-        # Pieces handed over unscanned, as (start, end): clear() answers False for records there.
-        self._gaps: list[tuple[int, int]] = []
-        self._gap_i = 0
-        self._starved = False  # the reader is waiting for data (see _scan_this_piece)
+        self._hits_upto = 0  # inflated bytes scanned for anchors so far
         self._thread = threading.Thread(target=self._run, name="claimwatch-inflate", daemon=True)
         self._thread.start()
 
@@ -103,9 +99,7 @@ class InflatedStream:
             chain = self._chain
             while True:
                 piece = reader.read(_CHUNK)
-                if scan is not None and piece and not self._scan_this_piece():
-                    self._gaps.append((pos, pos + len(piece)))
-                elif scan is not None and piece:
+                if scan is not None and piece:
                     ends = scan(piece)
                     if tail:
                         # Occurrences across the boundary: scan the tail with the piece's first
@@ -116,8 +110,6 @@ class InflatedStream:
                         if more:
                             ends = sorted({*ends, *more})
                     self._hits.extend([pos + e for e in ends])
-                if scan is not None and piece:
-                    # (kept for skipped pieces too: the next scanned piece's junction scan needs it)
                     if overlap > 0:
                         tail = piece[-overlap:] if len(piece) >= overlap else (tail + piece)[-overlap:]
                     self._hits_upto = pos + len(piece)
@@ -159,15 +151,6 @@ class InflatedStream:
         if go:
             _prefetch(then, self._anchors)
 
-    def _scan_this_piece(self) -> bool:
-        """Whether the thread scans the piece it has just inflated for anchors.
-
-        Not while the reader waits for data: then this thread is the bottleneck, and the piece goes
-        over unscanned (the worker scans those payloads itself). The work thus moves to whichever
-        thread has time, so neither waits for long on the other. (Read without the lock: a hint.)
-        """
-        return not self._starved
-
     # ------------------------------------------------------------ file-like for FastWARC
 
     def read(self, n: int = -1) -> bytes:
@@ -182,9 +165,7 @@ class InflatedStream:
     def _next_piece(self) -> bool:
         with self._cv:
             while not self._pending and not self._done:
-                self._starved = True
                 self._cv.wait()
-            self._starved = False
             if not self._pending:
                 self._eof = True
                 return False
@@ -230,12 +211,6 @@ class InflatedStream:
         """
         if self._anchors is None or b > self._hits_upto:
             return False
-        gaps, g = self._gaps, self._gap_i
-        while g < len(gaps) and gaps[g][1] <= a:
-            g += 1
-        self._gap_i = g
-        if g < len(gaps) and gaps[g][0] < b:
-            return False  # (a, b] reaches into a piece that was not scanned
         hits, i = self._hits, self._hit_i
         n = len(hits)
         while i < n and hits[i] <= a:
@@ -254,9 +229,7 @@ class InflatedStream:
             return
         with self._cv:
             while self._produced < want and not self._done:
-                self._starved = True
                 self._cv.wait()
-            self._starved = False
             if self._produced < want and not self._clean:
                 raise Anomaly("inflate stopped")
 
