@@ -46,25 +46,13 @@ def run_local(
     method = _start_method() if parallel else None
     blobs = hscache.warm_up(prefilter=prefilter, export=parallel and method == "spawn")
     if not parallel:
-        return _in_process(paths, prefilter, progress)
+        return (scan_file(path, prefilter=prefilter, progress=progress) for path in paths)
     # Forked workers already hold the databases; spawned ones load the exported bytes first.
     init = {} if method == "fork" else {"initializer": hsdb.preload, "initargs": (blobs,)}
     import multiprocessing as mp
 
     pool = mp.get_context(method).Pool(processes=min(workers, len(paths)), **init)
     return _collect(pool, paths, prefilter, progress)
-
-
-def _in_process(paths: list[str], prefilter: bool, progress) -> Iterator[FileResult]:
-    from claimwatch.scan import inflate
-
-    try:
-        for i, path in enumerate(paths):
-            # the next file starts inflating while this one's last records are read
-            yield scan_file(path, prefilter=prefilter, progress=progress,
-                            then=paths[i + 1] if i + 1 < len(paths) else None)
-    finally:
-        inflate.close_prefetched()
 
 
 def _collect(pool, paths: list[str], prefilter: bool, progress) -> Iterator[FileResult]:

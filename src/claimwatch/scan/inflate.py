@@ -19,11 +19,6 @@ What the fast path gives up and gets back:
   only when the next one (or the end of the file) confirms its member, and once `MARGIN` more
   bytes inflated cleanly after it (or the file ended cleanly): damage further on does not change
   what the exact reader returns up to there (it stops at the damaged member, tests show).
-
-Between files: a stream told which file comes next (`then=`) starts inflating it as soon as its own
-inflation ends, while the reader is still on the last records of this one; `take_prefetched`
-hands that stream to the next reader (or closes it), so the inflate thread does not wait at every
-file boundary.
 """
 
 from __future__ import annotations
@@ -55,11 +50,7 @@ class Anomaly(Exception):
 class InflatedStream:
     """The inflated content of a gzip file, produced by a background thread."""
 
-    def __init__(self, path: str, anchors: tuple[Callable[[bytes], list[int]], int] | None = None,
-                 then: str | None = None) -> None:
-        self.path = path
-        self.anchors = anchors
-        self._then = then  # the file to prefetch once this one is inflated
+    def __init__(self, path: str, anchors: tuple[Callable[[bytes], list[int]], int] | None = None) -> None:
         with open(path, "rb") as fh:
             self._size = os.fstat(fh.fileno()).st_size
             self._mm = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
@@ -134,22 +125,7 @@ class InflatedStream:
             with self._cv:
                 self._done = True
                 self._clean = clean
-                then = self._then if clean and not self._stop else None
                 self._cv.notify_all()
-            if then:
-                _prefetch(then, self._anchors)
-
-    def prefetch_then(self, then: str | None) -> None:
-        """Prefetch `then` once this file is inflated (at once if it already is)."""
-        if not then:
-            return
-        with self._cv:
-            if not self._done:
-                self._then = then
-                return
-            go = self._clean and not self._stop
-        if go:
-            _prefetch(then, self._anchors)
 
     # ------------------------------------------------------------ file-like for FastWARC
 
@@ -267,39 +243,3 @@ class InflatedStream:
             raise Anomaly("inflate failed")
         if not self._chain.complete:
             raise Anomaly(self._chain.broken or "gzip members do not add up")
-
-
-# ---------------------------------------------------------------- the next file, inflated ahead
-
-_next_lock = threading.Lock()
-_next: InflatedStream | None = None
-
-
-def _prefetch(path: str, anchors) -> None:
-    global _next
-    try:
-        stream = InflatedStream(path, anchors)
-    except (OSError, ValueError):  # (mmap of an empty file: ValueError)
-        return  # the reader of that file reports the problem, as usual
-    with _next_lock:
-        old, _next = _next, stream
-    if old is not None:
-        old.close()
-
-
-def take_prefetched(path: str, anchors) -> InflatedStream | None:
-    """The stream prefetched for `path` with the same anchors, if any; any other one is closed."""
-    global _next
-    with _next_lock:
-        stream, _next = _next, None
-    if stream is None:
-        return None
-    if stream.path == path and stream.anchors == anchors:
-        return stream
-    stream.close()
-    return None
-
-
-def close_prefetched() -> None:
-    """Close a prefetched stream nobody took (a run that ended early)."""
-    take_prefetched("", None)  # (matches no stream: closes whatever is there)

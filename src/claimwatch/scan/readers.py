@@ -101,7 +101,6 @@ def iter_file(
     digests: bool = False,
     threaded: bool | None = None,
     anchors: tuple[Callable[[bytes], list[int]], int] | None = None,
-    then: str | None = None,
 ) -> Iterator[Record | ReadError]:
     """Records (of `types`, or all when None) and read errors of one file, in file order.
 
@@ -111,16 +110,9 @@ def iter_file(
     `threaded` inflates .warc.gz files in a background thread (inflate.py); None: for files of at
     least THREADED_MIN_BYTES (on small files a thread costs more than it saves). False keeps gzip
     inflate inside FastWARC: the exact path the threaded one falls back to (tests compare the two).
-    `then`: the file that will be read next; the threaded path starts inflating it ahead.
     Raises NotAnArchive (and OSError) before the first record when the file cannot be read at all.
     """
-    pre = inflate.take_prefetched(path, anchors) if inflate.AVAILABLE else None
-    try:
-        fmt, gz = sniff(path)
-    except BaseException:
-        if pre is not None:
-            pre.close()
-        raise
+    fmt, gz = sniff(path)
     if engine is None:
         engine = "fastwarc" if fmt == "warc" else "warcio"
     if engine == "fastwarc":
@@ -129,10 +121,7 @@ def iter_file(
         if threaded is None:
             threaded = os.path.getsize(path) >= THREADED_MIN_BYTES
         if gz and threaded and inflate.AVAILABLE:
-            return _iter_threaded(path, types, digests, anchors, _worth_prefetching(then), pre)
-    if pre is not None:
-        pre.close()
-    if engine == "fastwarc":
+            return _iter_threaded(path, types, digests, anchors)
         return _iter_fastwarc(path, gz, types, digests)
     return _iter_warcio(path, fmt, types)
 
@@ -222,19 +211,7 @@ def _iter_fastwarc(path: str, gz: bool, types: frozenset[str] | None, digests: b
         yield ReadError(*problem)
 
 
-def _worth_prefetching(path: str | None) -> str | None:
-    """`path` if the threaded path will likely read it (by its name and size; a wrong guess only
-    costs a thread that is closed unused)."""
-    try:
-        if path and path.endswith(".gz") and os.path.getsize(path) >= THREADED_MIN_BYTES:
-            return path
-    except OSError:
-        pass
-    return None
-
-
-def _iter_threaded(path: str, types: frozenset[str] | None, digests: bool, anchors=None, then=None,
-                   pre=None) -> Iterator[Record | ReadError]:
+def _iter_threaded(path: str, types: frozenset[str] | None, digests: bool, anchors=None) -> Iterator[Record | ReadError]:
     """`_iter_fastwarc` for .gz files, with gzip inflate in a background thread (see inflate.py).
 
     `_iter_inflated` yields only what it can vouch for; at its first anomaly (damage of any kind, a
@@ -242,7 +219,7 @@ def _iter_threaded(path: str, types: frozenset[str] | None, digests: bool, ancho
     skipping the records already yielded, so the output is the exact reader's by construction.
     """
     done = 0
-    fast = _iter_inflated(path, types, digests, anchors, then, pre)
+    fast = _iter_inflated(path, types, digests, anchors)
     try:
         while True:
             try:
@@ -258,8 +235,7 @@ def _iter_threaded(path: str, types: frozenset[str] | None, digests: bool, ancho
     yield from itertools.islice(_iter_fastwarc(path, True, types, digests), done, None)
 
 
-def _iter_inflated(path: str, types: frozenset[str] | None, digests: bool, anchors=None, then=None,
-                   pre=None) -> Iterator[Record | ReadError]:
+def _iter_inflated(path: str, types: frozenset[str] | None, digests: bool, anchors=None) -> Iterator[Record | ReadError]:
     """The fast path of `_iter_threaded`; raises inflate.Anomaly (or FastWARC's error) where it cannot go on.
 
     A record is held back until the next one (or the end of the file) shows that its gzip member
@@ -268,11 +244,7 @@ def _iter_inflated(path: str, types: frozenset[str] | None, digests: bool, ancho
     """
     from fastwarc.warc import ArchiveIterator
 
-    if pre is not None:
-        stream = pre
-        pre.prefetch_then(then)
-    else:
-        stream = inflate.InflatedStream(path, anchors, then)
+    stream = inflate.InflatedStream(path, anchors)
     member_at = stream.member_at
     vouch = stream.vouch
     held: Record | None = None

@@ -71,19 +71,17 @@ def scan_file(
     *,
     prefilter: bool = True,
     progress: Callable[[int, int], None] | None = None,
-    then: str | None = None,
 ) -> FileResult:
     """Read every document record of `path`, detect claims, and report damage line by line.
 
     Never raises for a bad file: an unreadable file gives one error line and no findings.
     `progress(bytes_done_delta, records_delta)` is called now and then (for the progress bar).
-    `then`: the file the caller scans next (its inflation may start while this one ends).
     """
     res = FileResult(path)
     try:
         res.size = os.path.getsize(path)
         # With the prefilter on, the threaded reader also looks for its anchors, in its thread.
-        items = iter_file(path, anchors=(anchor_ends, longest_anchor()) if prefilter else None, then=then)
+        items = iter_file(path, anchors=(anchor_ends, longest_anchor()) if prefilter else None)
     except FileNotFoundError:
         res.errors.append(error_line(path, None, "no such file"))
         return res
