@@ -21,11 +21,42 @@ paragraphs are all somewhere on the page, so requiring these entries anywhere in
 superset of what the rules accept. An entry counts as present when each of its words occurs as a
 raw literal; a word shared by several entries stands for all of them (conservative both ways:
 one shared word may satisfy "two distinct entries", and a word of any strong term counts as strong).
+
+Word boundaries: the matcher accepts an English entry only where it does not follow a letter or
+digit (`need_left`) or precede one (`need_right`, a plural "s" allowed), so "veil" inside
+"surveillance" is no religion term. An entry needing them counts only if its first word has an
+occurrence that may start a word and its last word one that may end a word (a one-word entry: one
+occurrence that may do both). Every occurrence of such a word's plain ASCII literal is looked at
+(`_open`); a letter or digit byte next to it rules the occurrence out only where that byte is
+provably a letter next to the word in any text the extractor makes:
+
+* any other literal of the word (full-width letters; a letter before those may be full-width too,
+  which the normaliser folds to ASCII) counts as open on both sides;
+* pages holding "~{" (HZ: GB2312 as 7-bit pairs) or ESC (ISO-2022 shifts): no checks at all;
+* before the word: the run of ASCII letters and digits ending there is judged as a whole. Preceded
+  by "\\", "&" or "#" it may be the tail of an escape or character reference (`\\u4e2d`, `\\n`,
+  `&#20013` and `&copy` without ";"), which decodes to something else: open. Preceded by a byte
+  >= 0x80 and one byte long, it may be the trail byte of a GBK/Big5 pair or the last byte of a
+  GB18030 four-byte sequence: open (a run of two or more: the byte before the last one is ASCII,
+  which no multi-byte character ends with, so the last one is a character of its own);
+* after the word no such doubt arises: the word's own last byte is ASCII, so the next byte starts a
+  character, and no escape starts with a letter or digit; a plural "s" is judged the same way;
+* with `html=True` the bytes are markup.visible's output: where it removed a tag, comment or script
+  the parser may have put a break or joined the text (markup.visible_cuts). A removal right before
+  the word, or right after it (or after its "s"), leaves that side open. A removal inside the run
+  before it: the bytes after the last removal are raw text of one node (visible removes only what
+  the parser reads as markup), preceded in the raw bytes by the markup's ">" -- never a trail byte
+  (< 0x40) nor an escape's lead -- so they are characters of their own: a letter before the word.
+  Where the parser's tag runs on past visible's ">" (quoted attributes), the text that follows
+  it starts after a later ">" that visible kept, a byte that is no letter.
+* the extractor cuts text at its limits (extract/limits.py), which may end a word anywhere: on
+  payloads that may reach a limit (JSON renders longer than its bytes) the end is not checked.
 """
 
 from __future__ import annotations
 
 import array
+import bisect
 import hashlib
 import itertools
 import re
@@ -35,7 +66,7 @@ import threading
 import hyperscan
 
 from claimwatch.detect.hsdb import block_database, made_bytes
-from claimwatch.detect.markup import visible
+from claimwatch.detect.markup import visible_cuts
 from claimwatch.detect.matcher import CUE, TERM, VALUE, Matcher
 from claimwatch.detect.normalize import norm_table
 from claimwatch.detect.rawforms import ENCODINGS, ESCAPES, MAX_COMBINATIONS, form, literals, pieces, variants
@@ -71,6 +102,18 @@ _EXTRA_SPACE = (b"&nbsp;", b"&ensp;", b"&emsp;", b"&thinsp;", b"&Tab;", b"&NewLi
                 b"\\f", b"~{", b"~}")
 _EXTRA_SEP = (b"&comma;", b"&sol;", b"&vert;", b"&verbar;", b"&VerticalLine;", b"\\/")
 _FLAGS = hyperscan.HS_FLAG_CASELESS | hyperscan.HS_FLAG_SINGLEMATCH
+# Word boundary needs of a word (see the module docstring): some entry starts with it and needs a
+# left boundary, some ends with it and needs a right one, some is it alone and needs both.
+_LEFT, _RIGHT, _BOTH = 1, 2, 4
+_ALL = _LEFT | _RIGHT | _BOTH
+# matcher._WORD as a byte table
+_ALNUM = bytes(c in b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789" for c in range(256))
+_ESCAPE_LEAD = frozenset(b"\\&#")
+# extract's DEFAULT_LIMITS (detect/ may not import extract/; a test compares them): text is cut at
+# MAX_CHARS characters, HTML at MAX_HTML_BYTES and any input at MAX_INPUT_BYTES. HTML text has at
+# most one character per byte; rendered JSON up to ~35 (an indented line per "[" or number).
+MAX_CHARS, MAX_HTML_BYTES, MAX_INPUT_BYTES = 16_000_000, 32 * 1024 * 1024, 64 * 1024 * 1024
+JSON_GROWTH = 64
 
 def _words(text: str) -> tuple[str, ...]:
     """The pieces of a normalised entry that each occur contiguously in the raw bytes.
@@ -119,6 +162,11 @@ def _alternation(byte_strings: set[bytes]) -> bytes:
     return b"(?:" + b"|".join(b"".join(b"\\x%02x" % c for c in s) for s in sorted(byte_strings)) + b")"
 
 
+def _cut_at(cuts: list[int], p: int) -> bool:
+    k = bisect.bisect_left(cuts, p)
+    return k < len(cuts) and cuts[k] == p
+
+
 class Gate:
     def __init__(self, m: Matcher, lex: Lexicon) -> None:
         self.modes = {cid: c.mode for cid, c in lex.categories.items()}
@@ -130,11 +178,26 @@ class Gate:
         entry_words = [tuple(dict.fromkeys(p for w in _words(e.text) for p in split[w])) for e in needed]
         self.words: list[str] = sorted({w for ws in entry_words for w in ws})
         wid = {w: i for i, w in enumerate(self.words)}
-        # What each entry adds to a page's facts, and the words it needs (all of them present).
-        self._entries: list[tuple[tuple[int, ...], str, str, object, bool]] = []
+        # What each entry adds to a page's facts, the words it needs (all of them present), and the
+        # boundary its words need: (word, _LEFT / _RIGHT / _BOTH) pairs.
+        self._entries: list[tuple[tuple[int, ...], str, str, object, bool, tuple[tuple[int, int], ...]]] = []
+        self._role = [0] * len(self.words)  # per word: the boundary flags some entry asks of it
         for e, ws in zip(needed, entry_words):
             ident = e.term_index if e.kind == TERM else e.text
-            self._entries.append((tuple(wid[w] for w in ws), e.kind, e.group, ident, e.strong))
+            runs = [p for m in _RUN.finditer(e.text) for p in split[m.group()]]  # in order, repeats kept
+            bounds: tuple[tuple[int, int], ...] = ()
+            if len(runs) == 1 and e.need_left and e.need_right:
+                bounds = ((wid[runs[0]], _BOTH),)
+            else:
+                bounds = tuple((wid[w], flag) for w, flag, need in ((runs[0], _LEFT, e.need_left),
+                                                                    (runs[-1], _RIGHT, e.need_right)) if need)
+            for w, flag in bounds:
+                self._role[w] |= flag
+            self._entries.append((tuple(wid[w] for w in ws), e.kind, e.group, ident, e.strong, bounds))
+        # The one literal of a word whose occurrences are judged: its own ASCII bytes (lower case).
+        self._word_bytes = [w.encode() if w.isascii() else b"" for w in self.words]
+        self._ascii_words = {b for b in self._word_bytes if b}
+        assert all(self._word_bytes[w] for w, r in enumerate(self._role) if r), "boundaries on non-ASCII words"
         # Entries are looked at only when their first word matched.
         self._by_word: dict[int, list[int]] = {}
         for i, (ws, *_rest) in enumerate(self._entries):
@@ -152,6 +215,8 @@ class Gate:
             return _pack(lits)
 
         self.literals, self._lit_start, self._lit_words = _unpack(made_bytes(key, make))
+        # A literal other than a word's plain ASCII bytes opens all its words' boundaries.
+        self._lit_open = [not (lit.isascii() and lit.lower() in self._ascii_words) for lit in self.literals]
         self._db = block_database(self.literals, list(range(len(self.literals))), _FLAGS, literal=True)
         self._short_cats, self._short_dbs = self._short_lists(lex)
         self._local = threading.local()
@@ -195,22 +260,41 @@ class Gate:
             setattr(self._local, name, s)
         return s
 
-    def facts(self, data: bytes):
-        """(terms: cat -> {term index / value text}, strong cats, cue groups) present in `data`."""
+    def facts(self, data: bytes, cuts: list[int] | None = None, check_right: bool = True,
+              check: bool = True):
+        """(terms: cat -> {term index / value text}, strong cats, cue groups) present in `data`.
+
+        `cuts`: offsets where markup was removed (markup.visible_cuts); `check_right`: ends of words
+        may be judged (False where the text may be cut short); `check`: boundaries may be judged at
+        all (False for HZ and ISO-2022 pages)."""
         found: set[int] = set()
         # SINGLEMATCH: one callback per literal at most, even on English pages full of cue words
         self._db.scan(data, match_event_handler=lambda pid, frm, to, flags, ctx: found.add(pid),
                       scratch=self._scratch("main", self._db))
-        start, words = self._lit_start, self._lit_words
-        present = {w for pid in found for w in words[start[pid] : start[pid + 1]]}
+        start, words, lit_open = self._lit_start, self._lit_words, self._lit_open
+        present: dict[int, int] = {}  # word -> boundary flags some occurrence may satisfy
+        role = self._role
+        for pid in found:
+            for w in words[start[pid] : start[pid + 1]]:
+                if lit_open[pid] or not check:
+                    present[w] = _ALL
+                else:
+                    present.setdefault(w, 0)
+        low = None
+        for w, have in present.items():
+            need = role[w] & ~have
+            if need:
+                if low is None:
+                    low = data.lower()  # ASCII only, as the caseless literal scan
+                present[w] = have | self._open(low, self._word_bytes[w], need, cuts, check_right)
         entries: dict[str, set] = {}
         strong: set[str] = set()
         cues: set[str] = set()
         term_cats: set[str] = set()
         for w in present:
             for i in self._by_word.get(w, ()):
-                ws, kind, group, ident, is_strong = self._entries[i]
-                if not all(x in present for x in ws):
+                ws, kind, group, ident, is_strong, bounds = self._entries[i]
+                if not all(x in present for x in ws) or not all(present[x] & f for x, f in bounds):
                     continue
                 if kind == CUE:
                     cues.add(group)
@@ -221,6 +305,43 @@ class Gate:
                     if is_strong:
                         strong.add(group)
         return {c: entries[c] for c in term_cats}, strong, cues
+
+    @staticmethod
+    def _open(low: bytes, word: bytes, need: int, cuts: list[int] | None, check_right: bool) -> int:
+        """The boundary flags (of `need`) that some occurrence of `word` in `low` may satisfy: the
+        occurrences are looked at in order until all are seen or all of `need` is met."""
+        got = 0
+        n, size = len(word), len(low)
+        at = low.find(word)
+        while at >= 0:
+            left = True
+            if at and _ALNUM[low[at - 1]]:
+                j = at - 1  # start of the run of letters and digits ending at the word
+                while j and _ALNUM[low[j - 1]]:
+                    j -= 1
+                k = bisect.bisect_right(cuts, at) - 1 if cuts else -1
+                if k >= 0 and cuts[k] >= j:
+                    # markup removed inside the run or right before it: the bytes since the last
+                    # removal are one text node whose raw predecessor is the markup's ">" (no trail
+                    # byte, no escape), so they are letters before the word unless there are none
+                    left = cuts[k] == at
+                else:
+                    left = bool(j) and (low[j - 1] in _ESCAPE_LEAD or (low[j - 1] >= 0x80 and at - j == 1))
+            end = at + n
+            right = True
+            if check_right and end < size and _ALNUM[low[end]]:
+                right = False
+                if cuts and _cut_at(cuts, end):
+                    right = True
+                elif low[end] == 0x73:  # "s": a plural, if what follows it may end the word
+                    after = end + 1
+                    right = after == size or not _ALNUM[low[after]] or (
+                        cuts is not None and _cut_at(cuts, after))
+            got |= (_LEFT if left else 0) | (_RIGHT if right else 0) | (_BOTH if left and right else 0)
+            if not need & ~got:
+                break
+            at = low.find(word, at + 1)
+        return got & need
 
     def _short_list(self, data: bytes) -> bool:
         """Two initials of some category's values around a separator, in any of the forms."""
@@ -242,9 +363,14 @@ class Gate:
     def passes(self, data: bytes, html: bool = False) -> bool:
         """False only if no unit of any text read from these bytes can make a finding; `html`: the
         extractor parses them as HTML, so words inside tags, comments and scripts do not count."""
+        # the text may be cut at a limit (then any word may end there); see the module docstring
+        check_right = len(data) <= (min(MAX_CHARS, MAX_HTML_BYTES, MAX_INPUT_BYTES) if html else
+                                    min(MAX_CHARS // JSON_GROWTH, MAX_INPUT_BYTES))
+        check = b"~{" not in data and b"\x1b" not in data  # HZ, ISO-2022: letters may be CJK halves
+        cuts = None
         if html:
-            data = visible(data)
-        terms, strong, cues = self.facts(data)
+            data, cuts = visible_cuts(data)
+        terms, strong, cues = self.facts(data, cuts, check_right, check)
         short_needed = False
         for cat, have in terms.items():
             mode = self.modes[cat]

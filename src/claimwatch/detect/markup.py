@@ -22,6 +22,7 @@ second one (else its opening would sit inside a tag).
 
 from __future__ import annotations
 
+import itertools
 import re
 
 _KEEP = (b"title", b"textarea", b"xmp", b"noembed", b"noframes")
@@ -69,25 +70,54 @@ def _inside_tag(data: bytes, since: int, p: int) -> bool:
 def visible(data: bytes) -> bytes:
     """`data` (an HTML page in an ASCII-compatible encoding) without tags, comments, scripts and
     styles. HZ pages are left alone: their GB2312 bytes may be "<" and ">"."""
+    return _visible(data, None)
+
+
+def visible_cuts(data: bytes) -> tuple[bytes, list[int]]:
+    """(`visible(data)`, the ascending offsets in it where something was removed): the text on
+    either side of a cut may be joined by the parser (inline tags) or not (block tags, dropped
+    elements), so a word boundary there cannot be judged from the joined bytes (gate.py)."""
+    cuts: list[int] = []
+    return _visible(data, cuts), cuts
+
+
+def _plain(seg: bytes, base: int, cuts: list[int] | None) -> bytes:
+    if cuts is None:
+        return _PLAIN.sub(b"", seg)
+    parts = _PLAIN.split(seg)  # same output as sub (no groups); the piece lengths give the cuts
+    if len(parts) > 1:
+        # after each piece but the last; `initial` (the segment's start) is not a cut itself
+        cuts.extend(itertools.islice(itertools.accumulate(map(len, parts[:-1]), initial=base), 1, None))
+    return b"".join(parts)
+
+
+def _visible(data: bytes, cuts: list[int] | None) -> bytes:
     if b"<" not in data or b"~{" in data:
         return data
     out: list[bytes] = []
+    size = 0  # bytes in out
     pos = 0  # everything before pos is decided (and the next special region may start here)
     for m in _SPECIAL.finditer(data):
         p = m.start()
         if p < pos or _inside_tag(data, pos, p):
             continue
-        out.append(_PLAIN.sub(b"", data[pos:p]))
+        out.append(_plain(data[pos:p], size, cuts))
+        size += len(out[-1])
         name = (m.group(2) or b"").lower()
         if m.group(1):
             pos = _comment_end(data, p)  # removed
+            if cuts is not None:
+                cuts.append(size)
         elif name == b"plaintext":
             out.append(data[p:])  # kept, to the end
             return b"".join(out)
         elif name in _KEEP:
             pos = min(_end_tag(data, name, m.end()) + len(name) + 3, len(data))  # "</" name [\s/>]
             out.append(data[p:pos])  # kept whole
+            size += len(out[-1])
         else:  # script, style: removed up to the end tag, which is a plain tag itself
             pos = _end_tag(data, name, m.end())
-    out.append(_PLAIN.sub(b"", data[pos:]))
+            if cuts is not None:
+                cuts.append(size)
+    out.append(_plain(data[pos:], size, cuts))
     return b"".join(out)
