@@ -12,7 +12,7 @@ import re
 
 import pytest
 
-from claimwatch.detect.markup import visible
+from claimwatch.detect.markup import visible, visible_cuts
 
 REFERENCE = re.compile(
     rb"(?P<keep><(?P<raw>title|textarea|xmp|noembed|noframes)[\s/>].*?(?:</(?P=raw)[\s/>]|\Z)|<plaintext[\s/>].*)"
@@ -24,7 +24,7 @@ REFERENCE = re.compile(
 
 
 def reference(data: bytes) -> bytes:
-    if b"~{" in data:
+    if b"~{" in data or b"\x1b" in data:  # HZ and ISO-2022 (ESC shifts): CJK bytes may be "<" and ">"
         return data
     return REFERENCE.sub(lambda m: m.group("keep") or b"", data)
 
@@ -35,8 +35,20 @@ TOKENS = [
     b"<title>", b"</title>", b"</title ", b"</TITLE/", b"<TiTlE ", b"<titlex>", b"<textarea>", b"</textarea>",
     b"<xmp>", b"</xmp>", b"<noembed>", b"</noembed>", b"<noframes/", b"</noframes>", b"<plaintext>",
     b"<script>", b"</script>", b"<SCRIPT type=x>", b"</script ", b"</scriptx>", b"<style>", b"</style>",
-    b"<styles>", b"text", b"ethnicity", b"user", "维吾尔".encode(), "民族".encode("gbk"), b"\xa4\x40", b"'", b'"',
+    b"<styles>", b"text", b"ethnicity", b"user", "维吾尔".encode(), "民族".encode("gbk"), b"\xa4\x40", b"'", b'"', b"\x1b(B",
 ]
+
+
+def reference_cuts(data: bytes) -> list[int]:
+    """Offsets in reference(data) where the substitution removed something."""
+    if b"~{" in data or b"\x1b" in data:
+        return []
+    cuts, removed = [], 0
+    for m in REFERENCE.finditer(data):
+        if not m.group("keep") and m.end() > m.start():
+            cuts.append(m.start() - removed)
+            removed += m.end() - m.start()
+    return cuts
 
 
 @pytest.mark.parametrize("seed", range(40))
@@ -45,6 +57,7 @@ def test_random_markup_gives_the_reference(seed):
     for _ in range(250):
         data = b"".join(rng.choice(TOKENS) for _ in range(rng.randint(0, 40)))
         assert visible(data) == reference(data), data
+        assert visible_cuts(data) == (reference(data), reference_cuts(data)), data
 
 
 def test_pages_give_the_reference():
@@ -61,4 +74,19 @@ def test_pages_give_the_reference():
         assert gone not in visible(page)
     big = page * 300
     assert visible(big) == reference(big)
+    assert visible_cuts(big) == (reference(big), reference_cuts(big))
     assert visible(b"") == b"" and visible(b"no markup at all") == b"no markup at all"
+
+
+def test_cuts_mark_where_text_was_joined():
+    # "sur" + "veil" joined by removing tags: the gate must know a tag stood between them
+    assert visible_cuts(b"<b>sur</b>veil") == (b"surveil", [0, 3])
+    assert visible_cuts(b"a<!-- x -->b<script>z</script>c") == (b"abc", [1, 2, 2])
+    assert visible_cuts(b"plain text") == (b"plain text", [])
+
+
+def test_iso_2022_pages_are_left_alone():
+    # ISO-2022-JP writes kana and kanji as 7-bit pairs between ESC shifts: "<R" there is no tag
+    page = '<html><meta charset="iso-2022-jp"><p>会社のカメラ。</p></html>'.encode("iso-2022-jp")
+    assert b"<R" in page
+    assert visible(page) == page and visible_cuts(page) == (page, [])

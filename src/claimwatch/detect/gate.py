@@ -108,7 +108,9 @@ _LEFT, _RIGHT, _BOTH = 1, 2, 4
 _ALL = _LEFT | _RIGHT | _BOTH
 # matcher._WORD as a byte table
 _ALNUM = bytes(c in b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789" for c in range(256))
-_ESCAPE_LEAD = frozenset(b"\\&#")
+_ESCAPE_LEAD = frozenset(b"\\&#")  # a run after these may be the tail of an escape or reference
+_TRAIL_MIN = 0x80  # a lone letter after a byte from here up may be a GBK/Big5/GB18030 trail byte
+_UNCHECKED = (b"~{", b"\x1b")  # HZ, ISO-2022: letters may be halves of CJK characters
 # extract's DEFAULT_LIMITS (detect/ may not import extract/; a test compares them): text is cut at
 # MAX_CHARS characters, HTML at MAX_HTML_BYTES and any input at MAX_INPUT_BYTES. HTML text has at
 # most one character per byte; rendered JSON up to ~35 (an indented line per "[" or number).
@@ -326,7 +328,7 @@ class Gate:
                     # byte, no escape), so they are letters before the word unless there are none
                     left = cuts[k] == at
                 else:
-                    left = bool(j) and (low[j - 1] in _ESCAPE_LEAD or (low[j - 1] >= 0x80 and at - j == 1))
+                    left = bool(j) and (low[j - 1] in _ESCAPE_LEAD or (low[j - 1] >= _TRAIL_MIN and at - j == 1))
             end = at + n
             right = True
             if check_right and end < size and _ALNUM[low[end]]:
@@ -366,7 +368,7 @@ class Gate:
         # the text may be cut at a limit (then any word may end there); see the module docstring
         check_right = len(data) <= (min(MAX_CHARS, MAX_HTML_BYTES, MAX_INPUT_BYTES) if html else
                                     min(MAX_CHARS // JSON_GROWTH, MAX_INPUT_BYTES))
-        check = b"~{" not in data and b"\x1b" not in data  # HZ, ISO-2022: letters may be CJK halves
+        check = not any(u in data for u in _UNCHECKED)
         cuts = None
         if html:
             data, cuts = visible_cuts(data)

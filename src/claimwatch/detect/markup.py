@@ -69,7 +69,7 @@ def _inside_tag(data: bytes, since: int, p: int) -> bool:
 
 def visible(data: bytes) -> bytes:
     """`data` (an HTML page in an ASCII-compatible encoding) without tags, comments, scripts and
-    styles. HZ pages are left alone: their GB2312 bytes may be "<" and ">"."""
+    styles. HZ and ISO-2022 pages (ESC shifts) are left alone: their CJK bytes may be "<" and ">"."""
     return _visible(data, None)
 
 
@@ -92,7 +92,7 @@ def _plain(seg: bytes, base: int, cuts: list[int] | None) -> bytes:
 
 
 def _visible(data: bytes, cuts: list[int] | None) -> bytes:
-    if b"<" not in data or b"~{" in data:
+    if b"<" not in data or b"~{" in data or b"\x1b" in data:
         return data
     out: list[bytes] = []
     size = 0  # bytes in out
