@@ -377,3 +377,199 @@ def test_mutations_are_caught(corpus, monkeypatch):
         mp.setattr(g, "_by_word", by_word)
         assert violations(corpus)
     assert violations(corpus) == []
+
+
+# --- Word boundaries: English entries count only where they may start / end a word -------------
+
+BOUNDARY_CLAIMS = [
+    "Our cameras detect whether a woman wears a veil.",
+    "The system can classify ethnicity of each face.",
+    "Residents with a low reputation score are barred from housing.",
+    "Police rank offenders by risk for every resident.",
+    "We scrape photos from public websites in bulk.",
+    "Realtime matching against the blacklist in crowded squares.",
+    "Emotion recognition detects anger in every passenger.",
+    "The camera recognizes race and religion of pedestrians.",
+]
+GBK_TRAIL = "丄丅丆丏丒"  # GBK b"\x81A" ... b"\x81E": the second byte is a letter
+BIG5_TRAIL = "丁七丈三"  # Big5 b"\xa4B", b"\xa4C", b"\xa4V", b"\xa4T"
+GB4 = "ä"  # GB18030 four bytes b"\x810\x8a1": the last one is a digit
+# Per form: what may stand right before a word, and right after it (besides nothing).
+BOUNDARY_FORMS = {
+    "gb18030": ([*GBK_TRAIL, GB4, "Ａ", "（", "-", "_"], ["s", "S", "s" + GBK_TRAIL[0], GBK_TRAIL[1], "_x", "-"]),
+    "big5": ([*BIG5_TRAIL, "-", "_"], ["s", "S" + BIG5_TRAIL[0], BIG5_TRAIL[1], "_x"]),
+    "utf-16": ([*GBK_TRAIL, "Ａ", "中"], ["s", "Ｓ", "中"]),
+    "json": (["中", "é", "\n", "\t", "-"], ["s", "中", "\n", "\u00e9s"]),
+    "html-ref": (["中", "©", "é"], ["s", "中", "©"]),
+    # markup next to the word: block tags break the text, inline ones join it
+    "html-block": (["abc<p>", "</td><td>", "x<br>", "q<div>", "<b>", "no<b>", "x<!-- c -->", "<p>a"],
+                   ["<p>x", "</li><li>z", "<b>s</b>", "s<br>k", "<i>x</i>", "<p>"]),
+}
+
+
+def _boundary_page(rng: random.Random, how: str) -> tuple[bytes, str]:
+    before, after = BOUNDARY_FORMS[how]
+    words = []
+    for w in rng.choice(BOUNDARY_CLAIMS).rstrip(".").split(" "):
+        left = rng.choice(before) if rng.random() < 0.5 else ""
+        right = rng.choice(after) if rng.random() < 0.4 else ""
+        words.append(left + w + right)
+    text = " ".join(words) + "."
+    if how in ("gb18030", "big5", "utf-16"):
+        return text.encode(how), "p.txt"
+    if how == "json":
+        return json.dumps({"doc": {"text": text}}, ensure_ascii=True).encode(), "p.json"  # \u4e2d, \n, \t
+    if how == "html-ref":  # numeric references with and without ";", "&copy" without it
+        refs = [lambda c: f"&#{ord(c)}", lambda c: f"&#{ord(c)};", lambda c: f"&#x{ord(c):x}"]
+        text = "".join(("&copy" if c == "©" else rng.choice(refs)(c)) if ord(c) > 127 else c for c in text)
+    return f"<!DOCTYPE html><html><body><p>{text}</p></body></html>".encode(), "p.html"
+
+
+_CLAIM_WORDS = b"|".join(sorted({w.encode() for c in BOUNDARY_CLAIMS for w in re.findall(r"[a-z]{4,}", c.lower())}))
+_TOUCHING = re.compile(rb"[a-z0-9](?:%s)|(?:%s)s?[a-z0-9]" % (_CLAIM_WORDS, _CLAIM_WORDS), re.IGNORECASE)
+
+
+def _letter_next_to_a_word(data: bytes) -> bool:
+    """Whether some letter or digit byte touches a word of the claims (the case under test)."""
+    return _TOUCHING.search(data) is not None
+
+
+@pytest.fixture(scope="module")
+def boundary_corpus():
+    """{form: [(payload, file name, has a finding)]}, every page built to tempt the boundary checks."""
+    rng = random.Random(7)
+    out = {}
+    for how in BOUNDARY_FORMS:
+        pages = []
+        for _ in range(120):
+            data, name = _boundary_page(rng, how)
+            pages.append((data, name, bool(findings(data, name))))
+        out[how] = pages
+    return out
+
+
+def boundary_violations(pages) -> list[bytes]:
+    return [data for data, name, found in pages
+            if found and not (may_contain_claim(data) and may_contain_claim(data, html=is_html(data, name)))]
+
+
+def test_boundaries_never_lose_a_finding(boundary_corpus):
+    from claimwatch.detect.markup import visible
+
+    for how, pages in boundary_corpus.items():
+        assert boundary_violations(pages) == [], how
+        # positives where a letter byte touches a word (UTF-16: were it written in GB18030; markup:
+        # once the gate has removed it)
+        shown = {"utf-16": lambda d: d.decode("utf-16").encode("gb18030"), "html-block": visible}.get(how, bytes)
+        tempting = [d for d, _n, found in pages if found and _letter_next_to_a_word(shown(d))]
+        assert len(tempting) >= 15, how
+
+
+def test_boundary_mutations_are_caught(boundary_corpus, monkeypatch):
+    from claimwatch.detect.markup import visible
+
+    g = _get().gate
+    mutations = {  # each safety rule off in turn, and the forms it guards
+        "_TRAIL_MIN": (0x100, ("gb18030", "big5")),  # trail bytes read as letters of their own
+        "_ESCAPE_LEAD": (frozenset(), ("json", "html-ref")),  # \u4e2d, &#20013 read as letters
+        "visible_cuts": (lambda data: (visible(data), []), ("html-block",)),  # joined text read as one word
+    }
+    for name, (value, forms) in mutations.items():
+        with monkeypatch.context() as mp:
+            mp.setattr(gate_mod, name, value)
+            for how in forms:
+                assert boundary_violations(boundary_corpus[how]), (name, how)
+    with monkeypatch.context() as mp:  # every occurrence counts, not only the first
+        mp.setattr(g, "_open", lambda low, word, need, cuts, check_right: 0 if low.find(word) > 0 and
+                   _ALNUM_BYTE(low[low.find(word) - 1]) else need)
+        assert any(boundary_violations(p) for p in boundary_corpus.values())
+    for pages in boundary_corpus.values():
+        assert boundary_violations(pages) == []
+
+
+def _ALNUM_BYTE(b: int) -> bool:
+    return chr(b).isascii() and chr(b).isalnum()
+
+
+def test_iso_2022_and_hz_pages_are_not_checked(monkeypatch):
+    # ISO-2022-JP: "女" is b"=w" between ESC shifts, then ESC ( B: the "B" before "veil" is no letter
+    text = "Our cameras detect whether a woman wears a 女veil."
+    page = f'<html><head><meta charset="iso-2022-jp"></head><body><p>{text}</p></body></html>'.encode("iso-2022-jp")
+    assert b"\x1b(Bveil" in page and findings(page, "p.html")
+    assert may_contain_claim(page) and may_contain_claim(page, html=True)
+    with monkeypatch.context() as mp:  # mutation: the guard off -- the page is lost
+        mp.setattr(gate_mod, "_UNCHECKED", ())
+        assert not may_contain_claim(page, html=True)
+    hz = "Our cameras detect whether a woman wears a 丁veil.".encode("hz")
+    assert b"~}veil" in hz and may_contain_claim(hz)
+
+
+def test_boundaries_reject_words_inside_words():
+    g = _get().gate
+    # "veil" (a strong religion term) inside "surveillance": on every page of a surveillance vendor
+    for data in (b"Our surveillance cameras cover every entrance.", "监控：surveillance cameras".encode("gbk"),
+                 b"<p>Surveillance <b>cameras</b></p>", b'{"t": "surveillance cameras"}'):
+        assert anchor_pass(data)
+        terms, strong, _cues = g.facts(data)
+        assert "religion" not in terms and "religion" not in strong, data
+        assert not may_contain_claim(data) and not may_contain_claim(data, html=True), data
+    # the same word standing alone, pluralised, after a removed tag, after a trail byte: counted
+    for data, html in ((b"a veil.", False), (b"veils", False), (b"VEILS!", False), (b"<b>sur</b>veil", True),
+                       (b"x<p>veil", True), ("丄veil".encode("gbk"), False), (b"\\u4e2dveil", False),
+                       (b"&#20013veil", False), (b"&copyveil", True), ("ａveil".encode(), False)):
+        if html:
+            data = visible_cuts_facts(g, data)
+        else:
+            data = g.facts(data)
+        assert "religion" in data[1], data
+    # letters between the last removed tag and the word are letters of the text ("no<b>xveil")
+    assert "religion" not in visible_cuts_facts(g, b"<p>no<b>xveil</b></p>")[1]
+    assert "religion" not in visible_cuts_facts(g, b"<p>x</p>veilz")[1]  # open before, not after
+    # a plural "s" followed by a letter is no plural ("veilsx"); the first occurrence does not decide
+    assert "religion" not in g.facts(b"veilsx surveillance")[1]
+    assert "religion" in g.facts(b"surveillance surveillance, veil")[1]
+
+
+def visible_cuts_facts(g, data: bytes):
+    from claimwatch.detect.markup import visible_cuts
+
+    text, cuts = visible_cuts(data)
+    return g.facts(text, cuts)
+
+
+# Invented English vendor pages with no claim: many hold "surveillance" and common cue words.
+VENDOR_PAGES = [
+    "Our surveillance cameras cover every entrance, parking lot and loading dock. Footage is stored for "
+    "30 days on encrypted servers in your own data centre.",
+    "The surveillance platform supports H.265 compression, PoE power and remote firmware updates over a "
+    "secure channel. Installers configure it from a browser.",
+    "Video surveillance for retail: count visitors at each door, measure queue length and receive alerts "
+    "when a shelf is empty.",
+    "Download the surveillance management software for Windows and Linux. The release notes list the "
+    "supported camera models and known issues.",
+    "Contact our sales team for a quote on surveillance kits for warehouses, schools and offices. "
+    "Delivery within five working days.",
+    "Night vision up to 30 m, IP67 weatherproof housing, two-way audio and motion-triggered recording "
+    "make this our best-selling outdoor surveillance camera.",
+    "Manage thousands of surveillance devices from one dashboard, with role-based access, audit logs and "
+    "scheduled health reports.",
+    "Case study: a logistics park replaced 400 analogue surveillance cameras with 4K network cameras and "
+    "cut storage costs by half.",
+    "Our surveillance recorders unveil a new storage engine: faster search across months of footage.",
+    "Thermal surveillance cameras watch perimeter fences at night and raise an alarm when a vehicle stops.",
+]
+
+
+def test_vendor_pages_without_claims_are_rejected(monkeypatch):
+    g = _get().gate
+    forms = [(text.encode(), f"<html><body><p>{text}</p></body></html>".encode()) for text in VENDOR_PAGES]
+    for text in VENDOR_PAGES:
+        assert not findings(text.encode(), "p.txt"), text
+    assert all(anchor_pass(raw) for raw, _h in forms)
+    rejected = sum(not may_contain_claim(raw) for raw, _h in forms)
+    rejected_html = sum(not may_contain_claim(h, html=True) for _r, h in forms)
+    with monkeypatch.context() as mp:  # without boundaries: the words inside words count
+        mp.setattr(g, "_lit_open", [True] * len(g._lit_open))
+        before = sum(not may_contain_claim(raw) for raw, _h in forms)
+    assert rejected == rejected_html == len(forms), (rejected, rejected_html)
+    assert before == 0, before  # all of them passed on "veil" in "surveillance" (and cue words in words)
