@@ -427,3 +427,38 @@ def test_bench_prefilter_candidates():
     docs = _warc_pages(BENCH[:2], may_contain_claim)
     assert docs
     _same_documents(docs)
+
+
+# ---------------------------------------------------------------- charset detection's character counts
+
+def _western_reference(sample: bytes) -> bool:
+    text, errors = cs._sample(sample, "cp1252")
+    if errors:
+        return False
+    high = [ch for ch in text if ord(ch) >= 0x80]
+    letters = sum(1 for ch in high if cs.unicodedata.category(ch)[0] == "L")
+    ascii_letters = sum(1 for ch in text if ch.isascii() and ch.isalpha())
+    return letters <= ascii_letters and all(
+        ("\u00a0" <= ch <= "\u024f") or ("\u2010" <= ch <= "\u203a") or ch in "\u20ac\u2122\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192\u02c6\u02dc"
+        for ch in high
+    )
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_western_and_chinese_counts_match_the_per_character_loops(seed, monkeypatch):
+    # _western and _chinese count characters with regular expressions and bytes.translate instead
+    # of Python loops over the sample; same answers on random Latin-1/CP1252/GBK/Big5 byte mixes.
+    rng = random.Random(seed)
+    pieces = [b"plain English text ", b"caf\xe9 ", b"\x93quoted\x94 ", b"\x80 ", "中文字符".encode("gbk"),
+              "繁體中文".encode("big5"), b"\x81\x40", b"\xa4\x40", b"\xff\xfe", bytes(range(0x80, 0x100))]
+    for _ in range(300):
+        sample = b"".join(rng.choice(pieces) for _ in range(rng.randint(1, 40)))
+        assert cs._western(sample) == _western_reference(sample), sample
+    # _chinese: the CJK letters it scores are those the loop picked
+    real_findall = cs._CJK_RANGE.findall
+    seen = []
+    monkeypatch.setattr(cs, "_CJK_RANGE", type("R", (), {"findall": staticmethod(lambda t: seen.append(t) or real_findall(t))}))
+    for _ in range(50):
+        sample = b"".join(rng.choice(pieces) for _ in range(rng.randint(1, 40)))
+        cs._chinese(sample)
+    assert seen and all(real_findall(t) == [ch for ch in t if ord(ch) >= 0x2E80] for t in seen)

@@ -196,6 +196,9 @@ def _window(data: bytes, codec: str = "utf-8") -> bytes:
 
 
 _HIGH_RE = re.compile(rb"[\x80-\xff]")
+_NON_ASCII = re.compile(r"[^\x00-\x7f]")
+_CJK_RANGE = re.compile(r"[^\x00-\u2e7f]")  # code points from U+2E80 on
+_ASCII_LETTERS = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 
 
 def _chinese(sample: bytes) -> tuple[str, int] | None:
@@ -207,7 +210,7 @@ def _chinese(sample: bytes) -> tuple[str, int] | None:
     gb_table = _gb_common() | _big5_common()
     for codec, table in (("gb18030", gb_table), ("big5hkscs", _big5_common()), ("cp950", _big5_common())):
         text, errors = _sample(sample, codec)
-        letters = [ch for ch in text if ord(ch) >= 0x2E80 and _is_letterish(ch)]
+        letters = [ch for ch in _CJK_RANGE.findall(text) if _is_letterish(ch)]
         if letters:
             common = sum(1 for ch in letters if ch in table) / len(letters)
             frequent = sum(1 for ch in letters if ch in _FREQUENT) / len(letters)
@@ -234,9 +237,10 @@ def _western(sample: bytes) -> bool:
     text, errors = _sample(sample, "cp1252")
     if errors:
         return False
-    high = [ch for ch in text if ord(ch) >= 0x80]
+    high = _NON_ASCII.findall(text)  # (regular expressions and bytes methods: C speed on 64 KB)
     letters = sum(1 for ch in high if unicodedata.category(ch)[0] == "L")
-    ascii_letters = sum(1 for ch in text if ch.isascii() and ch.isalpha())
+    ascii_only = text.encode("ascii", "ignore")
+    ascii_letters = len(ascii_only) - len(ascii_only.translate(None, _ASCII_LETTERS))
     # Accented letters are a minority among plain ones in Western languages.
     return letters <= ascii_letters and all(
         ("\u00a0" <= ch <= "\u024f") or ("\u2010" <= ch <= "\u203a") or ch in "\u20ac\u2122\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192\u02c6\u02dc"
