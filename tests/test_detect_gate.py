@@ -467,28 +467,24 @@ def test_boundaries_never_lose_a_finding(boundary_corpus):
 
 def test_boundary_mutations_are_caught(boundary_corpus, monkeypatch):
     from claimwatch.detect.markup import visible
+    from claimwatch.detect.matcher import matcher
 
-    g = _get().gate
-    mutations = {  # each safety rule off in turn, and the forms it guards
+    pf = _get()
+    rebuilt = {  # safety rules compiled into the boundary database: the gate is built again
         "_TRAIL_MIN": (0x100, ("gb18030", "big5")),  # trail bytes read as letters of their own
         "_ESCAPE_LEAD": (frozenset(), ("json", "html-ref")),  # \u4e2d, &#20013 read as letters
-        "visible_cuts": (lambda data: (visible(data), []), ("html-block",)),  # joined text read as one word
     }
-    for name, (value, forms) in mutations.items():
+    for name, (value, forms) in rebuilt.items():
         with monkeypatch.context() as mp:
             mp.setattr(gate_mod, name, value)
+            mp.setattr(pf, "gate", gate_mod.Gate(matcher(), LEX))
             for how in forms:
                 assert boundary_violations(boundary_corpus[how]), (name, how)
-    with monkeypatch.context() as mp:  # every occurrence counts, not only the first
-        mp.setattr(g, "_open", lambda low, word, need, cuts, check_right: 0 if low.find(word) > 0 and
-                   _ALNUM_BYTE(low[low.find(word) - 1]) else need)
-        assert any(boundary_violations(p) for p in boundary_corpus.values())
+    with monkeypatch.context() as mp:  # removed markup read as joined text
+        mp.setattr(gate_mod, "visible_marked", lambda data: (visible(data), visible(data)))
+        assert boundary_violations(boundary_corpus["html-block"])
     for pages in boundary_corpus.values():
         assert boundary_violations(pages) == []
-
-
-def _ALNUM_BYTE(b: int) -> bool:
-    return chr(b).isascii() and chr(b).isalnum()
 
 
 def test_iso_2022_and_hz_pages_are_not_checked(monkeypatch):
@@ -525,16 +521,21 @@ def test_boundaries_reject_words_inside_words():
     # letters between the last removed tag and the word are letters of the text ("no<b>xveil")
     assert "religion" not in visible_cuts_facts(g, b"<p>no<b>xveil</b></p>")[1]
     assert "religion" not in visible_cuts_facts(g, b"<p>x</p>veilz")[1]  # open before, not after
+    # a word split by inline markup is not in the marked bytes: counted, as its edges were not judged
+    assert "religion" in visible_cuts_facts(g, b"x<p>ve<b>il</b>")[1]
+    with pytest.MonkeyPatch.context() as mp:  # mutation: no such fallback -- "x\nveil" is lost
+        mp.setattr(gate_mod._Page, "straddles", lambda self, word: False)
+        assert "religion" not in visible_cuts_facts(g, b"x<p>ve<b>il</b>")[1]
     # a plural "s" followed by a letter is no plural ("veilsx"); the first occurrence does not decide
     assert "religion" not in g.facts(b"veilsx surveillance")[1]
     assert "religion" in g.facts(b"surveillance surveillance, veil")[1]
 
 
 def visible_cuts_facts(g, data: bytes):
-    from claimwatch.detect.markup import visible_cuts
+    """The gate's facts of an HTML page as passes(html=True) reads it."""
+    from claimwatch.detect.markup import visible_marked
 
-    text, cuts = visible_cuts(data)
-    return g.facts(text, cuts)
+    return g.facts(*visible_marked(data))
 
 
 # Invented English vendor pages with no claim: many hold "surveillance" and common cue words.
@@ -573,3 +574,22 @@ def test_vendor_pages_without_claims_are_rejected(monkeypatch):
         before = sum(not may_contain_claim(raw) for raw, _h in forms)
     assert rejected == rejected_html == len(forms), (rejected, rejected_html)
     assert before == 0, before  # all of them passed on "veil" in "surveillance" (and cue words in words)
+
+
+def test_limits_the_gate_assumes():
+    from claimwatch.extract.jsontext import render
+    from claimwatch.extract.limits import DEFAULT_LIMITS
+
+    # where the text may be cut (and any word end there), the gate does not judge word ends
+    assert (gate_mod.MAX_CHARS, gate_mod.MAX_HTML_BYTES, gate_mod.MAX_INPUT_BYTES) == (
+        DEFAULT_LIMITS.max_chars, DEFAULT_LIMITS.max_html_bytes, DEFAULT_LIMITS.max_input_bytes)
+    # rendered JSON grows by less than JSON_GROWTH per byte, even nested deep or full of exponents
+    for doc in ("[" * 400 + "]" * 400, "[" + ",".join(["1e15"] * 500) + "]", '{"a":' * 100 + "0" + "}" * 100,
+                "[" * 20 + ",".join(["[]"] * 300) + "]" * 20):
+        assert len(render(json.loads(doc))) < gate_mod.JSON_GROWTH * len(doc), doc[:20]
+    # a payload too large to judge word ends: "veil" before a letter counts
+    g = _get().gate
+    big = b"x" * (gate_mod.MAX_CHARS // gate_mod.JSON_GROWTH) + b" veilx"
+    assert "religion" not in g.facts(b" veilx")[1]
+    assert "religion" in g.facts(big, check_right=False)[1]
+    assert g.passes(b"Our cameras detect whether a woman wears a veilx " + big)

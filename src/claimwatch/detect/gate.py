@@ -26,29 +26,30 @@ Word boundaries: the matcher accepts an English entry only where it does not fol
 digit (`need_left`) or precede one (`need_right`, a plural "s" allowed), so "veil" inside
 "surveillance" is no religion term. An entry needing them counts only if its first word has an
 occurrence that may start a word and its last word one that may end a word (a one-word entry: one
-occurrence that may do both). Every occurrence of such a word's plain ASCII literal is looked at
-(`_open`); a letter or digit byte next to it rules the occurrence out only where that byte is
-provably a letter next to the word in any text the extractor makes:
+occurrence that may do both). One Hyperscan scan (`_boundary_database`, every occurrence) finds,
+for each such word of three letters or more, whether its plain ASCII bytes occur so; a letter or
+digit byte next to them rules an occurrence out only where that byte is provably a letter next to
+the word in any text the extractor makes:
 
 * any other literal of the word (full-width letters; a letter before those may be full-width too,
-  which the normaliser folds to ASCII) counts as open on both sides;
+  which the normaliser folds to ASCII) counts as bounded on both sides;
 * pages holding "~{" (HZ: GB2312 as 7-bit pairs) or ESC (ISO-2022 shifts): no checks at all;
 * before the word: the run of ASCII letters and digits ending there is judged as a whole. Preceded
   by "\\", "&" or "#" it may be the tail of an escape or character reference (`\\u4e2d`, `\\n`,
-  `&#20013` and `&copy` without ";"), which decodes to something else: open. Preceded by a byte
+  `&#20013` and `&copy` without ";"), which decodes to something else: bounded. Preceded by a byte
   >= 0x80 and one byte long, it may be the trail byte of a GBK/Big5 pair or the last byte of a
-  GB18030 four-byte sequence: open (a run of two or more: the byte before the last one is ASCII,
+  GB18030 four-byte sequence: bounded (a run of two or more: the byte before the last one is ASCII,
   which no multi-byte character ends with, so the last one is a character of its own);
 * after the word no such doubt arises: the word's own last byte is ASCII, so the next byte starts a
   character, and no escape starts with a letter or digit; a plural "s" is judged the same way;
-* with `html=True` the bytes are markup.visible's output: where it removed a tag, comment or script
-  the parser may have put a break or joined the text (markup.visible_cuts). A removal right before
-  the word, or right after it (or after its "s"), leaves that side open. A removal inside the run
-  before it: the bytes after the last removal are raw text of one node (visible removes only what
-  the parser reads as markup), preceded in the raw bytes by the markup's ">" -- never a trail byte
-  (< 0x40) nor an escape's lead -- so they are characters of their own: a letter before the word.
-  Where the parser's tag runs on past visible's ">" (quoted attributes), the text that follows
-  it starts after a later ">" that visible kept, a byte that is no letter.
+* with `html=True` the words are found in markup.visible's output, where removing a tag joins the
+  text around it, while the parser may put a break there (block tags, dropped elements). Their
+  boundaries are judged in markup.visible_marked's output instead, which has a NUL (no letter) where
+  markup was removed. The bytes after a removal are raw text whose raw predecessor is the markup's
+  ">" -- never a trail byte (< 0x40) nor an escape lead -- so they are characters of their own
+  (where the parser's tag runs on past visible's ">", the text after it follows a kept ">"). An
+  occurrence spanning removed markup ("ve<b>il") is not in the marked bytes: such a word (more
+  occurrences in the one than the other) counts as bounded;
 * the extractor cuts text at its limits (extract/limits.py), which may end a word anywhere: on
   payloads that may reach a limit (JSON renders longer than its bytes) the end is not checked.
 """
@@ -56,7 +57,6 @@ provably a letter next to the word in any text the extractor makes:
 from __future__ import annotations
 
 import array
-import bisect
 import hashlib
 import itertools
 import re
@@ -66,7 +66,7 @@ import threading
 import hyperscan
 
 from claimwatch.detect.hsdb import block_database, made_bytes
-from claimwatch.detect.markup import visible_cuts
+from claimwatch.detect.markup import visible_marked
 from claimwatch.detect.matcher import CUE, TERM, VALUE, Matcher
 from claimwatch.detect.normalize import norm_table
 from claimwatch.detect.rawforms import ENCODINGS, ESCAPES, MAX_COMBINATIONS, form, literals, pieces, variants
@@ -106,11 +106,12 @@ _FLAGS = hyperscan.HS_FLAG_CASELESS | hyperscan.HS_FLAG_SINGLEMATCH
 # left boundary, some ends with it and needs a right one, some is it alone and needs both.
 _LEFT, _RIGHT, _BOTH = 1, 2, 4
 _ALL = _LEFT | _RIGHT | _BOTH
-# matcher._WORD as a byte table
-_ALNUM = bytes(c in b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789" for c in range(256))
 _ESCAPE_LEAD = frozenset(b"\\&#")  # a run after these may be the tail of an escape or reference
 _TRAIL_MIN = 0x80  # a lone letter after a byte from here up may be a GBK/Big5/GB18030 trail byte
 _UNCHECKED = (b"~{", b"\x1b")  # HZ, ISO-2022: letters may be halves of CJK characters
+# Words shorter than this count wherever they occur: "t", "in", "ai" occur thousands of times inside
+# other words, which doubled the boundary scan's time; on English docs they rejected no more pages.
+MIN_BOUNDED = 3
 # extract's DEFAULT_LIMITS (detect/ may not import extract/; a test compares them): text is cut at
 # MAX_CHARS characters, HTML at MAX_HTML_BYTES and any input at MAX_INPUT_BYTES. HTML text has at
 # most one character per byte; rendered JSON up to ~35 (an indented line per "[" or number).
@@ -164,9 +165,25 @@ def _alternation(byte_strings: set[bytes]) -> bytes:
     return b"(?:" + b"|".join(b"".join(b"\\x%02x" % c for c in s) for s in sorted(byte_strings)) + b")"
 
 
-def _cut_at(cuts: list[int], p: int) -> bool:
-    k = bisect.bisect_left(cuts, p)
-    return k < len(cuts) and cuts[k] == p
+class _Page:
+    """One payload as the boundary checks read it: `text` the bytes the words were found in,
+    `marked` the same with a byte that is no letter where markup was removed (html=True)."""
+
+    __slots__ = ("text", "marked", "check_right", "flags", "_low")
+
+    def __init__(self, text: bytes, marked: bytes | None, check_right: bool) -> None:
+        self.text, self.marked, self.check_right = text, marked, check_right
+        self.flags: dict[int, int] | None = None  # word -> flags of its plainly bounded occurrences
+        self._low: tuple[bytes, bytes] | None = None
+
+    def straddles(self, word: bytes) -> bool:
+        """Whether some occurrence of `word` spans removed markup ("ve<b>il"): the marked bytes
+        do not hold it, so its boundaries were not judged there."""
+        if self.marked is None:
+            return False
+        if self._low is None:
+            self._low = (self.text.lower(), self.marked.lower())
+        return self._low[0].count(word) != self._low[1].count(word)
 
 
 class Gate:
@@ -193,12 +210,14 @@ class Gate:
             else:
                 bounds = tuple((wid[w], flag) for w, flag, need in ((runs[0], _LEFT, e.need_left),
                                                                     (runs[-1], _RIGHT, e.need_right)) if need)
+            bounds = tuple((w, f) for w, f in bounds if len(self.words[w]) >= MIN_BOUNDED)
             for w, flag in bounds:
                 self._role[w] |= flag
             self._entries.append((tuple(wid[w] for w in ws), e.kind, e.group, ident, e.strong, bounds))
         # The one literal of a word whose occurrences are judged: its own ASCII bytes (lower case).
         self._word_bytes = [w.encode() if w.isascii() else b"" for w in self.words]
         self._ascii_words = {b for b in self._word_bytes if b}
+        self._bounds_db = self._boundary_database()
         assert all(self._word_bytes[w] for w, r in enumerate(self._role) if r), "boundaries on non-ASCII words"
         # Entries are looked at only when their first word matched.
         self._by_word: dict[int, list[int]] = {}
@@ -222,6 +241,32 @@ class Gate:
         self._db = block_database(self.literals, list(range(len(self.literals))), _FLAGS, literal=True)
         self._short_cats, self._short_dbs = self._short_lists(lex)
         self._local = threading.local()
+
+    def _boundary_database(self) -> hyperscan.Database:
+        """Per word with a boundary role, its plain ASCII bytes where they may start a word (id
+        4w), end one (4w+1), or both (4w+2): a byte that is no letter or digit (or none) on that
+        side, or before them a run of letters and digits after an escape lead, or a lone one after
+        a possible trail byte. One scan finds them for every word (~10 us for 45 KB: looking at
+        each word's occurrences from Python cost ~0.7 ms a page)."""
+        alnum, other = b"[A-Za-z0-9]", b"[^A-Za-z0-9]"
+        lefts = [b"^", other]
+        if _ESCAPE_LEAD:
+            lefts.append(b"[" + b"".join(b"\\x%02x" % c for c in sorted(_ESCAPE_LEAD)) + b"]" + alnum + b"+")
+        if _TRAIL_MIN <= 0xFF:
+            lefts.append(b"[\\x%02x-\\xff]" % _TRAIL_MIN + alnum)
+        left = b"(?:" + b"|".join(lefts) + b")"
+        right = b"(?:[sS]?(?:" + other + b"|$))"  # a plural "s" allowed
+        patterns, ids = [], []
+        for w, (word, role) in enumerate(zip(self._word_bytes, self._role)):
+            if not role:
+                continue
+            body = b"".join(b"[%c%c]" % (c, c - 32) if 0x61 <= c <= 0x7A else b"\\x%02x" % c for c in word)
+            for kind, need, pattern in ((0, _LEFT | _BOTH, left + body), (1, _RIGHT, body + right),
+                                        (2, _BOTH, left + body + right)):
+                if role & need:
+                    patterns.append(pattern)
+                    ids.append(4 * w + kind)
+        return block_database(patterns, ids, hyperscan.HS_FLAG_SINGLEMATCH)
 
     def _short_lists(self, lex: Lexicon) -> tuple[set[str], list[hyperscan.Database]]:
         """Databases for "initial, white space, separator, white space, initial" in raw bytes.
@@ -262,33 +307,33 @@ class Gate:
             setattr(self._local, name, s)
         return s
 
-    def facts(self, data: bytes, cuts: list[int] | None = None, check_right: bool = True,
-              check: bool = True):
+    def facts(self, data: bytes, marked: bytes | None = None, check_right: bool = True, check: bool = True):
         """(terms: cat -> {term index / value text}, strong cats, cue groups) present in `data`.
 
-        `cuts`: offsets where markup was removed (markup.visible_cuts); `check_right`: ends of words
-        may be judged (False where the text may be cut short); `check`: boundaries may be judged at
-        all (False for HZ and ISO-2022 pages)."""
+        `marked`: with html=True, `data` with a mark where markup was removed
+        (markup.visible_marked); `check_right`: ends of words may be judged (False where the text
+        may be cut short); `check`: boundaries may be judged at all (False for HZ and ISO-2022)."""
+        return self._collect(self._present(data, check), _Page(data, marked, check_right))
+
+    def _present(self, data: bytes, check: bool) -> dict[int, int | None]:
+        """The words present: word -> boundary flags some occurrence may satisfy (None: not judged
+        yet; every flag where a literal other than the plain ASCII one occurs, or `check` is off)."""
         found: set[int] = set()
         # SINGLEMATCH: one callback per literal at most, even on English pages full of cue words
         self._db.scan(data, match_event_handler=lambda pid, frm, to, flags, ctx: found.add(pid),
                       scratch=self._scratch("main", self._db))
         start, words, lit_open = self._lit_start, self._lit_words, self._lit_open
-        present: dict[int, int] = {}  # word -> boundary flags some occurrence may satisfy
-        role = self._role
+        present: dict[int, int | None] = {}
         for pid in found:
             for w in words[start[pid] : start[pid + 1]]:
                 if lit_open[pid] or not check:
                     present[w] = _ALL
                 else:
-                    present.setdefault(w, 0)
-        low = None
-        for w, have in present.items():
-            need = role[w] & ~have
-            if need:
-                if low is None:
-                    low = data.lower()  # ASCII only, as the caseless literal scan
-                present[w] = have | self._open(low, self._word_bytes[w], need, cuts, check_right)
+                    present.setdefault(w, None)
+        return present
+
+    def _collect(self, present: dict[int, int | None], page: "_Page | None"):
+        """facts() from the words present; `page` None: every boundary taken as possible."""
         entries: dict[str, set] = {}
         strong: set[str] = set()
         cues: set[str] = set()
@@ -296,7 +341,11 @@ class Gate:
         for w in present:
             for i in self._by_word.get(w, ()):
                 ws, kind, group, ident, is_strong, bounds = self._entries[i]
-                if not all(x in present for x in ws) or not all(present[x] & f for x, f in bounds):
+                if kind == CUE and group in cues:
+                    continue  # nothing to add: spare the boundary work
+                if not all(x in present for x in ws):
+                    continue
+                if bounds and page is not None and not all(self._meets(page, present, x, f) for x, f in bounds):
                     continue
                 if kind == CUE:
                     cues.add(group)
@@ -308,42 +357,29 @@ class Gate:
                         strong.add(group)
         return {c: entries[c] for c in term_cats}, strong, cues
 
-    @staticmethod
-    def _open(low: bytes, word: bytes, need: int, cuts: list[int] | None, check_right: bool) -> int:
-        """The boundary flags (of `need`) that some occurrence of `word` in `low` may satisfy: the
-        occurrences are looked at in order until all are seen or all of `need` is met."""
-        got = 0
-        n, size = len(word), len(low)
-        at = low.find(word)
-        while at >= 0:
-            left = True
-            if at and _ALNUM[low[at - 1]]:
-                j = at - 1  # start of the run of letters and digits ending at the word
-                while j and _ALNUM[low[j - 1]]:
-                    j -= 1
-                k = bisect.bisect_right(cuts, at) - 1 if cuts else -1
-                if k >= 0 and cuts[k] >= j:
-                    # markup removed inside the run or right before it: the bytes since the last
-                    # removal are one text node whose raw predecessor is the markup's ">" (no trail
-                    # byte, no escape), so they are letters before the word unless there are none
-                    left = cuts[k] == at
-                else:
-                    left = bool(j) and (low[j - 1] in _ESCAPE_LEAD or (low[j - 1] >= _TRAIL_MIN and at - j == 1))
-            end = at + n
-            right = True
-            if check_right and end < size and _ALNUM[low[end]]:
-                right = False
-                if cuts and _cut_at(cuts, end):
-                    right = True
-                elif low[end] == 0x73:  # "s": a plural, if what follows it may end the word
-                    after = end + 1
-                    right = after == size or not _ALNUM[low[after]] or (
-                        cuts is not None and _cut_at(cuts, after))
-            got |= (_LEFT if left else 0) | (_RIGHT if right else 0) | (_BOTH if left and right else 0)
-            if not need & ~got:
-                break
-            at = low.find(word, at + 1)
-        return got & need
+    def _meets(self, page: _Page, present: dict[int, int | None], w: int, flag: int) -> bool:
+        """Whether some occurrence of word `w` may satisfy `flag` (judged once per page and word)."""
+        have = present[w]
+        if have is None:
+            if page.flags is None:
+                page.flags = self._bounded(page.text if page.marked is None else page.marked)
+            have = page.flags.get(w, 0)
+            if not page.check_right:
+                have |= _RIGHT | (_BOTH if have & _LEFT else 0)
+            if self._role[w] & ~have and page.straddles(self._word_bytes[w]):
+                have = _ALL
+            present[w] = have
+        return bool(have & flag)
+
+    def _bounded(self, data: bytes) -> dict[int, int]:
+        got: dict[int, int] = {}
+
+        def on_match(pid, frm, to, flags, ctx):
+            w, kind = divmod(pid, 4)
+            got[w] = got.get(w, 0) | (_LEFT, _RIGHT, _ALL)[kind]
+
+        self._bounds_db.scan(data, match_event_handler=on_match, scratch=self._scratch("bounds", self._bounds_db))
+        return got
 
     def _short_list(self, data: bytes) -> bool:
         """Two initials of some category's values around a separator, in any of the forms."""
@@ -369,10 +405,16 @@ class Gate:
         check_right = len(data) <= (min(MAX_CHARS, MAX_HTML_BYTES, MAX_INPUT_BYTES) if html else
                                     min(MAX_CHARS // JSON_GROWTH, MAX_INPUT_BYTES))
         check = not any(u in data for u in _UNCHECKED)
-        cuts = None
+        marked = None
         if html:
-            data, cuts = visible_cuts(data)
-        terms, strong, cues = self.facts(data, cuts, check_right, check)
+            data, marked = visible_marked(data)
+        present = self._present(data, check)
+        # first whether the page could pass at all, boundaries aside (most that fail, fail so)
+        return self._decide(self._collect(present, None), data) and \
+            self._decide(self._collect(present, _Page(data, marked, check_right)), data)
+
+    def _decide(self, facts, data: bytes) -> bool:
+        terms, strong, cues = facts
         short_needed = False
         for cat, have in terms.items():
             mode = self.modes[cat]
