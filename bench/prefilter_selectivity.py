@@ -5,7 +5,8 @@
 The scan benchmark's filler text is made of invented words, so its pages pass the prefilter only
 where a claim or a hard negative was planted. Real text is different: many lexicon terms are common
 words ("download", "behaviour", "member", "points"), and an anchor is matched as a plain byte string,
-so "rated" also matches "generated". This reads the text-like files under DIR (any encoding the
+so "rated" also matches "generated" (the gate then counts English entries only where an occurrence
+may sit on word boundaries). This reads the text-like files under DIR (any encoding the
 prefilter covers; nothing is fetched), and prints the share that pass the anchor stage alone, the
 share that also pass the gate (gate.py) -- counting every byte, and with `html=True` for the files
 the extractor reads as HTML -- the share in which `detect` then finds a claim, and the anchors

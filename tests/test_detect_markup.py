@@ -12,7 +12,7 @@ import re
 
 import pytest
 
-from claimwatch.detect.markup import visible, visible_cuts
+from claimwatch.detect.markup import MARK, visible, visible_cuts, visible_marked
 
 REFERENCE = re.compile(
     rb"(?P<keep><(?P<raw>title|textarea|xmp|noembed|noframes)[\s/>].*?(?:</(?P=raw)[\s/>]|\Z)|<plaintext[\s/>].*)"
@@ -39,6 +39,11 @@ TOKENS = [
 ]
 
 
+def _marked(text: bytes, cuts: list[int]) -> bytes:
+    ends = [0, *cuts, len(text)]
+    return MARK.join(text[a:b] for a, b in zip(ends, ends[1:]))
+
+
 def reference_cuts(data: bytes) -> list[int]:
     """Offsets in reference(data) where the substitution removed something."""
     if b"~{" in data or b"\x1b" in data:
@@ -58,6 +63,7 @@ def test_random_markup_gives_the_reference(seed):
         data = b"".join(rng.choice(TOKENS) for _ in range(rng.randint(0, 40)))
         assert visible(data) == reference(data), data
         assert visible_cuts(data) == (reference(data), reference_cuts(data)), data
+        assert visible_marked(data) == (reference(data), _marked(reference(data), reference_cuts(data))), data
 
 
 def test_pages_give_the_reference():
@@ -83,6 +89,7 @@ def test_cuts_mark_where_text_was_joined():
     assert visible_cuts(b"<b>sur</b>veil") == (b"surveil", [0, 3])
     assert visible_cuts(b"a<!-- x -->b<script>z</script>c") == (b"abc", [1, 2, 2])
     assert visible_cuts(b"plain text") == (b"plain text", [])
+    assert visible_marked(b"<b>sur</b>veil") == (b"surveil", b"\x00sur\x00veil")
 
 
 def test_iso_2022_pages_are_left_alone():

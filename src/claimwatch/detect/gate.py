@@ -402,8 +402,9 @@ class Gate:
         """False only if no unit of any text read from these bytes can make a finding; `html`: the
         extractor parses them as HTML, so words inside tags, comments and scripts do not count."""
         # the text may be cut at a limit (then any word may end there); see the module docstring
-        check_right = len(data) <= (min(MAX_CHARS, MAX_HTML_BYTES, MAX_INPUT_BYTES) if html else
-                                    min(MAX_CHARS // JSON_GROWTH, MAX_INPUT_BYTES))
+        # (UTF-16/32 readings arrive as UTF-8: their raw bytes are up to 4 per byte here)
+        check_right = len(data) <= (min(MAX_CHARS, MAX_HTML_BYTES // 4, MAX_INPUT_BYTES // 4) if html else
+                                    min(MAX_CHARS // JSON_GROWTH, MAX_INPUT_BYTES // 4))
         check = not any(u in data for u in _UNCHECKED)
         marked = None
         if html:

@@ -16,9 +16,11 @@ UTF-16): an even-length payload that is not UTF-8 but decodes strictly as UTF-16
 
 A reading with an anchor then goes through the gate (gate.py): the words of the terms, values and
 cues the rules need, in the same forms, and a page-level condition derived from rules.py -- a lone
-weak term ("download", "color", 恐惧) passes the anchors but not the gate.  With `html=True` (the
-caller knows the extractor parses the payload as HTML) the gate ignores words in tags, comments,
-scripts and styles.
+weak term ("download", "color", 恐惧) passes the anchors but not the gate, nor does an English entry
+where no occurrence may sit on the word boundaries the matcher needs ("veil" in "surveillance"; a
+possible boundary -- a trail byte, an escape, removed markup -- counts as one).  With `html=True`
+(the caller knows the extractor parses the payload as HTML) the gate ignores words in tags,
+comments, scripts and styles.
 
 PDF payloads (the extractor's "%PDF-" sniff) always pass: their text sits in compressed streams.
 
