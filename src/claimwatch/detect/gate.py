@@ -183,7 +183,10 @@ class _Page:
             return False
         if self._low is None:
             self._low = (self.text.lower(), self.marked.lower())
-        return self._low[0].count(word) != self._low[1].count(word)
+        # every occurrence in the marked bytes is one in the text, so one more there spans a mark;
+        # overlapping ones counted too ("abab" in "ababab"), which bytes.count would not
+        every = re.compile(b"(?=" + re.escape(word) + b")")
+        return len(every.findall(self._low[0])) != len(every.findall(self._low[1]))
 
 
 class Gate:
