@@ -526,6 +526,10 @@ def test_boundaries_reject_words_inside_words():
     with pytest.MonkeyPatch.context() as mp:  # mutation: no such fallback -- "x\nveil" is lost
         mp.setattr(gate_mod._Page, "straddles", lambda self, word: False)
         assert "religion" not in visible_cuts_facts(g, b"x<p>ve<b>il</b>")[1]
+    # ... also where the word overlaps itself, which bytes.count would not see ("abab" at 1 spans it)
+    assert gate_mod._Page(b"xababab", b"xab\x00abab", True).straddles(b"abab")
+    assert not gate_mod._Page(b"xababab", b"x\x00ababab", True).straddles(b"abab")
+    assert not gate_mod._Page(b"x veil", b"x\x00 veil", True).straddles(b"veil")
     # a plural "s" followed by a letter is no plural ("veilsx"); the first occurrence does not decide
     assert "religion" not in g.facts(b"veilsx surveillance")[1]
     assert "religion" in g.facts(b"surveillance surveillance, veil")[1]

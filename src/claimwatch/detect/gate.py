@@ -183,10 +183,13 @@ class _Page:
             return False
         if self._low is None:
             self._low = (self.text.lower(), self.marked.lower())
-        # every occurrence in the marked bytes is one in the text, so one more there spans a mark;
-        # overlapping ones counted too ("abab" in "ababab"), which bytes.count would not
-        every = re.compile(b"(?=" + re.escape(word) + b")")
-        return len(every.findall(self._low[0])) != len(every.findall(self._low[1]))
+        # every occurrence in the marked bytes is one in the text, so one more there spans a mark
+        text, marked = self._low
+        if not any(word[:k] == word[-k:] for k in range(1, len(word))):
+            return text.count(word) != marked.count(word)
+        # a word that may overlap itself ("abab" in "ababab"): bytes.count would skip overlaps
+        every = re.compile(re.escape(word[:1]) + b"(?=" + re.escape(word[1:]) + b")")  # a literal first: fast
+        return len(every.findall(text)) != len(every.findall(marked))
 
 
 class Gate:
