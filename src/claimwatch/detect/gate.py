@@ -39,7 +39,7 @@ the word in any text the extractor makes:
   `&#20013` and `&copy` without ";"), which decodes to something else: bounded. Preceded by a byte
   >= 0x80 and one byte long, it may be the trail byte of a GBK/Big5 pair or the last byte of a
   GB18030 four-byte sequence: bounded (a run of two or more: the byte before the last one is ASCII,
-  which no multi-byte character ends with, so the last one is a character of its own);
+  and an ASCII byte never starts a multi-byte character, so the last one is a character of its own);
 * after the word no such doubt arises: the word's own last byte is ASCII, so the next byte starts a
   character, and no escape starts with a letter or digit; a plural "s" is judged the same way;
 * with `html=True` the words are found in markup.visible's output, where removing a tag joins the
