@@ -113,7 +113,10 @@ def test_damage_mid_file_keeps_findings(archives, monkeypatch, tmp_path):
     # unmarked and take the per-payload scan, so findings before the damage are all there.
     src = open(archives[0], "rb").read()
     cut = tmp_path / "cut.warc.gz"
-    cut.write_bytes(src[: len(src) * 3 // 4])
+    at = len(src) * 3 // 4
+    if src.startswith(b"\x1f\x8b", at):
+        at += 5  # (a cut on a member boundary would leave a clean, shorter file: record ids vary per run)
+    cut.write_bytes(src[:at])
     fast = _scan(str(cut), monkeypatch, threaded=True, chunk=4093)
     full = _scan(str(cut), monkeypatch, threaded=False, prefilter=False)
     assert fast.findings == full.findings and fast.findings
