@@ -22,7 +22,6 @@ second one (else its opening would sit inside a tag).
 
 from __future__ import annotations
 
-import itertools
 import re
 
 _KEEP = (b"title", b"textarea", b"xmp", b"noembed", b"noframes")
@@ -71,47 +70,34 @@ def _inside_tag(data: bytes, since: int, p: int) -> bool:
 def visible(data: bytes) -> bytes:
     """`data` (an HTML page in an ASCII-compatible encoding) without tags, comments, scripts and
     styles. HZ and ISO-2022 pages (ESC shifts) are left alone: their CJK bytes may be "<" and ">"."""
-    return _visible(data, None, None)
+    return _visible(data, None)
 
 
-def visible_cuts(data: bytes) -> tuple[bytes, list[int]]:
-    """(`visible(data)`, the ascending offsets in it where something was removed): the text on
-    either side of a cut may be joined by the parser (inline tags) or not (block tags, dropped
-    elements), so a word boundary there cannot be judged from the joined bytes (gate.py)."""
-    cuts: list[int] = []
-    return _visible(data, cuts, None), cuts
-
-
-def visible_marked(data: bytes, mark: bytes = MARK) -> tuple[bytes, bytes]:
-    """(`visible(data)`, the same with `mark` at each cut): the gate finds words in the first and
-    judges their boundaries in the second, where a removed tag stands as a byte that is no letter."""
+def visible_marked(data: bytes) -> tuple[bytes, bytes]:
+    """(`visible(data)`, the same with MARK wherever something was removed): the text on either
+    side of a removal may be joined by the parser (inline tags) or not (block tags, dropped
+    elements), so the gate finds words in the first and judges their boundaries in the second,
+    where a removed tag stands as a byte that is no letter."""
     marked: list[bytes] = []
-    text = _visible(data, None, marked)
+    text = _visible(data, marked)
     return text, b"".join(marked) if marked else text
 
 
-def _plain(seg: bytes, base: int, cuts: list[int] | None, marked: list[bytes] | None) -> bytes:
-    if cuts is None and marked is None:
+def _plain(seg: bytes, marked: list[bytes] | None) -> bytes:
+    if marked is None:
         return _PLAIN.sub(b"", seg)
-    parts = _PLAIN.split(seg)  # same output as sub (no groups); the piece lengths give the cuts
-    if cuts is not None and len(parts) > 1:
-        # after each piece but the last; `initial` (the segment's start) is not a cut itself
-        cuts.extend(itertools.islice(itertools.accumulate(map(len, parts[:-1]), initial=base), 1, None))
-    if marked is not None:
-        marked.append(MARK.join(parts))
+    parts = _PLAIN.split(seg)  # same output as sub (no groups), and where it removed something
+    marked.append(MARK.join(parts))
     return b"".join(parts)
 
 
-def _visible(data: bytes, cuts: list[int] | None, marked: list[bytes] | None) -> bytes:
+def _visible(data: bytes, marked: list[bytes] | None) -> bytes:
     if b"<" not in data or b"~{" in data or b"\x1b" in data:
         return data
     out: list[bytes] = []
-    size = 0  # bytes in out
     pos = 0  # everything before pos is decided (and the next special region may start here)
 
     def cut() -> None:
-        if cuts is not None:
-            cuts.append(size)
         if marked is not None:
             marked.append(MARK)
 
@@ -119,8 +105,7 @@ def _visible(data: bytes, cuts: list[int] | None, marked: list[bytes] | None) ->
         p = m.start()
         if p < pos or _inside_tag(data, pos, p):
             continue
-        out.append(_plain(data[pos:p], size, cuts, marked))
-        size += len(out[-1])
+        out.append(_plain(data[pos:p], marked))
         name = (m.group(2) or b"").lower()
         if m.group(1):
             pos = _comment_end(data, p)  # removed
@@ -133,11 +118,10 @@ def _visible(data: bytes, cuts: list[int] | None, marked: list[bytes] | None) ->
         elif name in _KEEP:
             pos = min(_end_tag(data, name, m.end()) + len(name) + 3, len(data))  # "</" name [\s/>]
             out.append(data[p:pos])  # kept whole
-            size += len(out[-1])
             if marked is not None:
                 marked.append(out[-1])
         else:  # script, style: removed up to the end tag, which is a plain tag itself
             pos = _end_tag(data, name, m.end())
             cut()
-    out.append(_plain(data[pos:], size, cuts, marked))
+    out.append(_plain(data[pos:], marked))
     return b"".join(out)
