@@ -44,7 +44,7 @@ import hashlib
 import itertools
 import struct
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import hyperscan
 
@@ -131,31 +131,30 @@ class Prefilter:
         ends.sort()
         return ends
 
+    @staticmethod
+    def _readings(data: bytes, raw_clear: bool) -> Iterator[bytes]:
+        """The byte strings to scan, made as they are needed: the bytes themselves (unless
+        `raw_clear`), then their UTF-16/32 readings transcoded to UTF-8."""
+        if not raw_clear:
+            yield data
+        for enc in wide_readings(data):
+            yield data.decode(enc, "replace").encode("utf-8", "surrogatepass")
+
     def first_anchor(self, data: bytes, raw_clear: bool = False) -> str | None:
         """The first anchor key found in `data` (None if none); `raw_clear`: only in its UTF-16/32
         readings (see may_contain_claim)."""
-        data = bytes(data)
-        pid = None if raw_clear else self._scan(data)
-        if pid is None:
-            for enc in wide_readings(data):
-                pid = self._scan(data.decode(enc, "replace").encode("utf-8", "surrogatepass"))
-                if pid is not None:
-                    break
-        return self.keys[self._key_of[pid]] if pid is not None else None
+        for text in self._readings(bytes(data), raw_clear):
+            pid = self._scan(text)
+            if pid is not None:
+                return self.keys[self._key_of[pid]]
+        return None
 
     def passes(self, data: bytes, raw_clear: bool = False, html: bool | Callable[[], bool] = False) -> bool:
-        """Some reading of `data` (the bytes themselves unless `raw_clear`, then its UTF-16/32
-        transcodings) has an anchor and passes the gate."""
-        data = bytes(data)
+        """Some reading of `data` has an anchor and passes the gate (a reading whose gate fails may
+        still be one the extractor does not choose, so the others are tried too)."""
         ask = functools.cache(html) if callable(html) else lambda: html  # (asked at most once)
-        if not raw_clear and self._scan(data) is not None and self.gate.passes(data, ask()):
-            return True
-        # A reading whose gate failed may still be one the extractor does not choose: try the others.
-        for enc in wide_readings(data):
-            text = data.decode(enc, "replace").encode("utf-8", "surrogatepass")
-            if self._scan(text) is not None and self.gate.passes(text, ask()):
-                return True
-        return False
+        return any(self._scan(text) is not None and self.gate.passes(text, ask())
+                   for text in self._readings(bytes(data), raw_clear))
 
 
 _lock = threading.Lock()
