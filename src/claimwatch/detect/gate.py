@@ -57,11 +57,13 @@ the word in any text the extractor makes:
 from __future__ import annotations
 
 import array
+import functools
 import hashlib
 import itertools
 import re
 import struct
 import threading
+from collections.abc import Callable
 
 import hyperscan
 
@@ -416,11 +418,12 @@ class Gate:
         if html:
             data, marked = visible_marked(data)
         present = self._present(data, check)
+        short = functools.cache(lambda: self._short_list(data))  # (both decisions may ask: scan once)
         # first whether the page could pass at all, boundaries aside (most that fail, fail so)
-        return self._decide(self._collect(present, None), data) and \
-            self._decide(self._collect(present, _Page(data, marked, check_right)), data)
+        return self._decide(self._collect(present, None), short) and \
+            self._decide(self._collect(present, _Page(data, marked, check_right)), short)
 
-    def _decide(self, facts, data: bytes) -> bool:
+    def _decide(self, facts, short_list: Callable[[], bool]) -> bool:
         terms, strong, cues = facts
         short_needed = False
         for cat, have in terms.items():
@@ -437,5 +440,5 @@ class Gate:
                 return True
         if short_needed:
             # only the weak terms of value categories are left: a short value list after one of them
-            return self._short_list(data)
+            return short_list()
         return False
