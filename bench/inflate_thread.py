@@ -2,9 +2,11 @@
 
     .venv/bin/python bench/inflate_thread.py [--files 8]
 
-The threaded reader (src/claimwatch/scan/inflate.py) inflates with python-isal, scans for the
-prefilter's anchors with Hyperscan and walks the gzip member chain, piece by piece; the C calls
-release the GIL, and after each one the thread needs it back for a few Python steps. This runs that
+The scanner's fast reader once did this work in a thread (src/claimwatch/scan/inflate.py; since the
+fifth session it runs in a forked helper process, because of what this shows): it inflates with
+python-isal, scans for the prefilter's anchors with Hyperscan and walks the gzip member chain, piece
+by piece; the C calls release the GIL, and after each one the thread needs it back for a few
+Python steps. This runs that
 same per-piece work over the bench corpus (bench/_data, made by scan_bench.py) four ways and prints
 wall and CPU seconds:
 
@@ -43,7 +45,7 @@ def inflate_all(files: list[Path]) -> int:
         with open(f, "rb") as fh:
             mm = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
         z = memoryview(mm)
-        reader, chain = _GzipReader(z), MemberChain(z, len(z))
+        reader, chain = _GzipReader(z), MemberChain(mm, len(mm))
         pos = 0
         while piece := reader.read(PIECE):
             anchor_ends(piece)

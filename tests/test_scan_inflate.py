@@ -11,8 +11,8 @@ from __future__ import annotations
 import gzip
 import itertools
 import random
+import os
 import struct
-import threading
 import zlib
 from pathlib import Path
 
@@ -182,18 +182,40 @@ def test_damage_after_fast_records_hands_over_mid_file(tmp_path, damage):
 
 
 def _inflate_threads() -> int:
-    return sum(t.name == "claimwatch-inflate" for t in threading.enumerate())
+    """Inflate helper processes alive (or not yet reaped) in this process."""
+    return len(inflate._live)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
 
 
 def test_abandoned_read_stops_its_thread(tmp_path, monkeypatch):
-    monkeypatch.setattr(inflate, "_AHEAD", 1 << 20)  # the thread then waits for the reader early
+    monkeypatch.setattr(inflate, "_AHEAD", 1 << 20)  # the helper then waits for the reader early
     path = str(tmp_path / "s.warc.gz")
     write_warc(path, make_pages(90, filler_paragraphs=60))
     items = iter_file(path, threaded=True)
     next(items)
     assert _inflate_threads() == 1
+    (pid,) = inflate._live
+    assert _alive(pid)
     items.close()
     assert _inflate_threads() == 0
+    assert not _alive(pid)  # killed and reaped (a zombie would still answer the signal)
+
+
+def test_finished_read_reaps_its_helper(tmp_path):
+    path = str(tmp_path / "s.warc.gz")
+    write_warc(path, make_pages(90, filler_paragraphs=60))
+    before = set(os.listdir("/proc/self/task"))
+    fast = list(iter_file(path, threaded=True))
+    assert fast == list(iter_file(path, threaded=False))
+    assert _inflate_threads() == 0
+    assert set(os.listdir("/proc/self/task")) == before  # a process, not a thread
 
 
 def test_plain_warc_and_arc_do_not_use_the_thread(tmp_path):
@@ -217,8 +239,7 @@ def test_small_files_are_not_threaded_by_default(tmp_path):
 @pytest.mark.timeout(120)
 def test_gzip_members_larger_than_their_data_never_stall(tmp_path, monkeypatch):
     # Stored (level 0) members are a little larger than what they inflate to: the member walk then
-    # runs ahead of the magic scan. Small limits make every wait reachable.
-    monkeypatch.setattr(members, "SCAN_BYTES", 64 << 10)
+    # looks for member starts beyond the inflated data. A small ring makes every wait reachable.
     monkeypatch.setattr(inflate, "_AHEAD", 1 << 20)
     src = str(tmp_path / "src.warc.gz")
     write_warc(src, make_pages(40, filler_paragraphs=40))
@@ -234,7 +255,7 @@ def _feed(path: str, piece: int) -> members.MemberChain:
     """Run a MemberChain over the file the way the inflate thread does, in pieces of `piece` bytes."""
     data = Path(path).read_bytes()
     inflated = gzip.decompress(data)
-    chain = members.MemberChain(memoryview(data), len(data))
+    chain = members.MemberChain(data, len(data))
     for at in range(0, len(inflated), piece):
         chain.add(at, inflated[at : at + piece])
     chain.end()
@@ -298,22 +319,25 @@ def test_gzip_magic_inside_member_data(tmp_path, before):
         assert _vouched(str(path)) >= 0
 
 
-@pytest.mark.parametrize("scan_bytes", [7, 64, 1 << 20])
-def test_member_chain_magic_search_finds_every_magic(monkeypatch, scan_bytes):
-    # The search reads 1f 8b as uint16 at even and odd offsets, block by block: plant magics at
-    # both parities, across block edges and near the end of the data; compare with bytes.find.
-    monkeypatch.setattr(members, "SCAN_BYTES", scan_bytes)
-    rng = random.Random(scan_bytes)
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_member_chain_magic_search_finds_every_magic(seed):
+    # Magics planted at random places, next to each other and near the end of the data: every
+    # search gives the first one at or after its start (bytes.find's answer), refused ones are
+    # passed over, and none is given that leaves no room for a whole member.
+    rng = random.Random(seed)
     data = bytearray(rng.randbytes(3000).replace(b"\x1f", b"\x00"))
     for at in [0, 1, 6, 7, 63, 64, 65, 127, 500, 501, *rng.sample(range(2, 2970), 40), 2977, 2979, 2981, 2997]:
-        data[at : at + 3] = b"\x1f\x8b\x08"
+        data[at : at + 3] = members.MAGIC
     data = bytes(data[:3000])
-    chain = members.MemberChain(memoryview(data), len(data))
-    while chain._scanned < len(data):
-        chain._scan()
-    expected, i = [], data.find(b"\x1f\x8b\x08")
+    every, i = [], data.find(members.MAGIC)
     while i >= 0:
         if i + members.MIN_MEMBER <= len(data):
-            expected.append(i)
-        i = data.find(b"\x1f\x8b\x08", i + 1)
-    assert chain._cands == expected and len(expected) > 40
+            every.append(i)
+        i = data.find(members.MAGIC, i + 1)
+    assert len(every) > 40
+    chain = members.MemberChain(data, len(data))
+    assert data.find(members.MAGIC, every[-1] + 1) > 0 and chain._next(every[-1] + 1) is None  # (too near the end)
+    for at in rng.sample(range(3000), 300):
+        assert chain._next(at) == next((q for q in every if q >= at), None)
+    chain._from = every[10] + 1  # the walk refused the eleventh
+    assert chain._next(every[10]) == every[11] and chain._next(0) == every[11]

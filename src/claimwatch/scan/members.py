@@ -4,7 +4,9 @@ ISA-L inflates the multi-member file in one go, checking each member's CRC-32 an
 say where one member ends and the next begins; records must keep the file offset of their member.
 `MemberChain` finds that chain from the stored bytes and proves it against the inflated data:
 
-* Candidates for a member start are the gzip magics (1f 8b 08) in the file, found with numpy.
+* Candidates for a member start are the gzip magics (1f 8b 08) in the file, found with the stored
+  bytes' own `find` (memchr speed: a search from one member start finds the next one, and random
+  magics inside deflate data are rare, about one in 16 MB).
 * From one member start, the next is the first candidate after it whose preceding trailer (CRC-32,
   ISIZE) fits the stored bytes in between (deflate packs at most 1032 bytes into one, and stores
   data with a few bytes of overhead per block). A magic inside deflate data seldom passes; one
@@ -26,11 +28,10 @@ from __future__ import annotations
 
 import struct
 
-import numpy as np
 from isal.isal_zlib import crc32, crc32_combine  # crc32 keeps the GIL but is fast (~10 GB/s)
 
 MIN_MEMBER = 20  # 10-byte header + empty deflate block (2) + 8-byte trailer
-SCAN_BYTES = 1 << 20  # stored bytes searched for gzip magics at a time
+MAGIC = b"\x1f\x8b\x08"  # gzip ID1 ID2, deflate
 _trailer = struct.Struct("<II").unpack_from  # CRC-32 and ISIZE ending a member
 
 
@@ -43,13 +44,13 @@ def _fits(stored: int, isize: int) -> bool:
 class MemberChain:
     """The proven member starts of one gzip file, extended as inflated pieces arrive."""
 
-    def __init__(self, stored: memoryview, size: int) -> None:
+    def __init__(self, stored, size: int) -> None:
+        """`stored`: the file's bytes (an mmap or bytes: indexing, the buffer protocol and `find`)."""
         self._z = stored
         self._size = size
-        self._arr = np.frombuffer(stored, dtype=np.uint8)
-        self._cands: list[int] = []  # offsets of gzip magics ...
-        self._ci = 0  # ... the first not yet behind the walk ...
-        self._scanned = 0  # ... and how far the file has been searched
+        self._last = size - MIN_MEMBER + len(MAGIC)  # a magic ending after this leaves no room for a member
+        self._from = 0  # candidates before this were refused by the walk
+        self._found = (-1, None)  # the last search: (from, result)
         # proven member starts: (inflated offset, offset in the file); the main thread trims it
         self.starts: list[tuple[int, int]] = []
         self.broken: str | None = None  # why the chain ended before the end of the file
@@ -115,44 +116,20 @@ class MemberChain:
                 self.broken = "empty gzip member"  # (or 8 zero bytes before a magic: re-read anyway)
                 return expect
             if z[q + 3] or not _fits(q - c, isize):
-                self._ci += 1  # a magic inside deflate data (or a header FastWARC mishandles)
+                self._from = q + 1  # a magic inside deflate data (or a header FastWARC mishandles)
                 continue
             if cu + isize > produced:
                 break  # that member is not inflated yet
             expect = crc32_combine(expect, crc, isize)
             c, cu = q, cu + isize
             new.append((cu, c))
-            self._ci += 1
         self._c, self._cu, self._expect = c, cu, expect
         return expect
 
     def _next(self, at: int) -> int | None:
-        """The first candidate at or after `at` (None: none in the file)."""
-        cands = self._cands
-        while True:
-            i = self._ci
-            while i < len(cands) and cands[i] < at:
-                i += 1
-            self._ci = i
-            if i < len(cands):
-                return cands[i]
-            if self._scanned >= self._size:
-                return None
-            self._scan()
-
-    def _scan(self) -> None:
-        start = self._scanned
-        stop = min(start + SCAN_BYTES, self._size)
-        # 1f 8b as one little-endian uint16 at even and at odd offsets: half the comparisons of a
-        # byte-wise search, and few hits left to check for the 08
-        found = []
-        for s in (start, start + 1):
-            n = min((stop - s + 1) // 2, (self._size - s) // 2)  # pairs starting in [s, stop)
-            if n > 0:
-                found.append(np.flatnonzero(np.frombuffer(self._z, dtype="<u2", count=n, offset=s) == 0x8B1F) * 2 + s)
-        hits = np.sort(np.concatenate(found)) if found else np.empty(0, dtype=np.intp)
-        # a member start leaves room for a whole member before the end of the file
-        hits = hits[hits + MIN_MEMBER <= self._size]
-        hits = hits[self._arr[hits + 2] == 0x08]
-        self._cands.extend(hits.tolist())
-        self._scanned = stop
+        """The first candidate at or after `at` not refused yet (None: none in the file)."""
+        at = max(at, self._from)
+        if self._found[0] != at:  # (a walk that waits for more data asks again from the same place)
+            q = self._z.find(MAGIC, at, self._last)
+            self._found = (at, q if q >= 0 else None)
+        return self._found[1]
