@@ -27,24 +27,37 @@ _preloaded: dict[str, bytes] = {}  # key -> serialised database (or made bytes) 
 _made: dict[str, bytes] = {}  # key -> bytes made or loaded here by made_bytes()
 
 
-def _key(expressions: list[bytes], ids: list[int], flags: list[int] | int, literal: bool = False) -> str:
-    h = hashlib.sha256()
+def _key(expressions: list[bytes], ids: list[int], flags: list[int] | int, literal: bool = False,
+         made: str | None = None) -> str:
+    h = hashlib.blake2b(digest_size=32)  # (cryptographic like SHA-256, and ~1.7x its speed here)
     h.update(f"hyperscan {hyperscan.__version__}{' literal' if literal else ''}\n".encode())
+    if made is not None:
+        h.update(f"made {made}\n".encode())
+        return h.hexdigest()
     flag_list = flags if isinstance(flags, list) else [flags] * len(expressions)
-    # Lengths make the concatenation unambiguous; one update per array keeps this ~1 ms for 25k patterns.
-    h.update(array.array("q", [len(expressions), *ids, *flag_list, *map(len, expressions)]).tobytes())
+    # Lengths make the concatenation unambiguous. array.array from a list, not from an iterator or
+    # an unpacked list: ~1.5 ms rather than ~5 ms per array of 25k numbers (start-up).
+    h.update(array.array("q", [len(expressions)]))
+    h.update(array.array("q", ids))
+    h.update(array.array("q", flag_list))
+    h.update(array.array("q", list(map(len, expressions))))
     h.update(b"".join(expressions))
     return h.hexdigest()
 
 
 def block_database(
-    expressions: list[bytes], ids: list[int], flags: list[int] | int, *, literal: bool = False
+    expressions: list[bytes], ids: list[int], flags: list[int] | int, *, literal: bool = False,
+    made: str | None = None,
 ) -> hyperscan.Database:
     """A block-mode database for these patterns: loaded if preloaded, otherwise compiled.
 
     `literal`: the expressions are plain byte strings, not regular expressions (Hyperscan's literal
-    compiler: no escaping needed, and any byte may occur)."""
-    key = _key(expressions, ids, flags, literal)
+    compiler: no escaping needed, and any byte may occur).
+    `made`: the key of the database instead of a hash of the patterns (~10 ms for 25k of them): a
+    made_bytes key of the bytes that the expressions, ids and flags are all made from, plus a name
+    for this database among those made from them (like made_bytes keys, a change in the code that
+    makes them is left to the disk cache's fingerprint)."""
+    key = _key(expressions, ids, flags, literal, made)
     with _lock:
         blob = _preloaded.get(key)
     if blob is not None:
