@@ -164,8 +164,18 @@ def _parse_yaml(files: list[tuple[str, bytes]]) -> Iterator:
         yield doc
 
 
-def _documents(files: list[tuple[str, bytes]], cache: Callable[[str, Callable[[], bytes]], bytes] | None) -> Iterable:
-    """The parsed YAML of `files`; with `cache`, as JSON made (or found) under a hash of the files."""
+def _files_digest(files: list[tuple[str, bytes]]) -> str:
+    h = hashlib.sha256(b"lexicon json\n")
+    for name, raw in files:
+        h.update(f"{name} {len(raw)}\n".encode("utf-8", "surrogatepass"))
+        h.update(raw)
+    return h.hexdigest()
+
+
+def _documents(files: list[tuple[str, bytes]], cache: Callable[[str, Callable[[], bytes]], bytes] | None,
+               digest: str | None = None) -> Iterable:
+    """The parsed YAML of `files`; with `cache`, as JSON made (or found) under their `digest`
+    (`_files_digest(files)`, computed here if not given)."""
     if cache is None:
         return _parse_yaml(files)
 
@@ -178,11 +188,7 @@ def _documents(files: list[tuple[str, bytes]], cache: Callable[[str, Callable[[]
             return b""
         return blob if json.loads(blob) == docs else b""
 
-    h = hashlib.sha256(b"lexicon json\n")
-    for name, raw in files:
-        h.update(f"{name} {len(raw)}\n".encode("utf-8", "surrogatepass"))
-        h.update(raw)
-    blob = cache("lexicon-documents-" + h.hexdigest(), make)
+    blob = cache("lexicon-documents-" + (digest or _files_digest(files)), make)
     return json.loads(blob) if blob else _parse_yaml(files)
 
 
@@ -207,6 +213,7 @@ def _build(files: list[tuple[str, bytes]], docs: Iterable) -> Lexicon:
 
 _lock = threading.Lock()
 _lexicon: Lexicon | None = None
+_digest: str | None = None  # of the files _lexicon was loaded from
 
 
 def load_lexicon(cache: Callable[[str, Callable[[], bytes]], bytes] | None = None) -> Lexicon:
@@ -217,10 +224,20 @@ def load_lexicon(cache: Callable[[str, Callable[[], bytes]], bytes] | None = Non
     is most of the loading time. The result is the same either way; validation always runs.
     Only the first call's `cache` matters.
     """
-    global _lexicon
+    global _lexicon, _digest
     if _lexicon is None:
         with _lock:
             if _lexicon is None:
                 files = lexicon_files()
-                _lexicon = _build(files, _documents(files, cache))
+                _digest = _files_digest(files)
+                _lexicon = _build(files, _documents(files, cache, _digest))
     return _lexicon
+
+
+def lexicon_key(lex: Lexicon) -> str | None:
+    """A hash of the files `lex` was loaded from, if it is the packaged lexicon as load_lexicon()
+    returns it; None for any other Lexicon (one a caller built or changed), which has no key.
+
+    For keys of what is made from the lexicon (hsdb.made_bytes): hashing the files costs nothing
+    extra, hashing the parsed objects would."""
+    return _digest if lex is _lexicon and _lexicon is not None else None
