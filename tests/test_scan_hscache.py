@@ -53,10 +53,27 @@ def test_damaged_cache_entries_are_ignored(tmp_path):
     reference = _run(cache)
     for path in cache.glob("*.hsdb"):
         data = bytearray(path.read_bytes())
-        data[-10] ^= 0xFF  # one flipped byte: the entry's SHA-256 no longer matches
+        data[-10] ^= 0xFF  # one flipped byte: the entry's CRC-32 no longer matches
         path.write_bytes(bytes(data))
     assert hscache.load(cache) == {}
     assert _run(cache) == reference  # recompiled, same results
+    assert sorted(hscache.load(cache)) == reference["keys"]  # and written again
+
+
+def test_torn_and_old_layout_entries_are_ignored(tmp_path):
+    cache = tmp_path / "cache"
+    hscache.save({"a": b"x" * 100, "b": b"y" * 100, "c": b"z" * 100}, cache)
+    assert sorted(hscache.load(cache)) == ["a", "b", "c"]
+    prefix = hscache.code_fingerprint()
+    torn = cache / f"{prefix}-a.hsdb"
+    torn.write_bytes(torn.read_bytes()[:-1])
+    old = cache / f"{prefix}-b.hsdb"  # the layout before the CRC: SHA-256 hex, then the blob
+    old.write_bytes(hashlib.sha256(b"y" * 100).hexdigest().encode() + b"y" * 100)
+    assert hscache.load(cache) == {"c": b"z" * 100}
+    hscache.save({"a": b"x" * 100}, cache)  # an existing name is left alone...
+    assert "a" not in hscache.load(cache)
+    hscache.save({"a": b"x" * 100}, cache, replace=True)  # ...unless replaced
+    assert hscache.load(cache)["a"] == b"x" * 100
 
 
 def test_unwritable_cache_is_not_an_error(tmp_path):
@@ -69,11 +86,10 @@ def test_unwritable_cache_is_not_an_error(tmp_path):
 def test_entries_of_another_code_version_are_not_used_and_old_ones_are_pruned(tmp_path):
     cache = tmp_path / "cache"
     cache.mkdir()
-    digest = hashlib.sha256(b"blob").hexdigest().encode()
     foreign_old = cache / "000000000000-k.hsdb"
     foreign_new = cache / "111111111111-k.hsdb"
     for path in (foreign_old, foreign_new):
-        path.write_bytes(digest + b"blob")
+        path.write_bytes(hscache._header(b"blob") + b"blob")  # intact, but another version's
     month_ago = time.time() - hscache.STALE_AFTER - 60
     os.utime(foreign_old, (month_ago, month_ago))
     assert hscache.load(cache) == {}  # written by other code: never read
