@@ -14,15 +14,19 @@ picklable, so nothing that may be shipped to a Spark executor holds one.
 from __future__ import annotations
 
 import functools
+import hashlib
+import marshal
 import threading
 from dataclasses import dataclass
 
 import hyperscan
 import numpy as np
 
+from claimwatch.detect import normalize
 from claimwatch.detect.hsdb import block_database, made_bytes
 from claimwatch.detect.normalize import codes_text, normalize_codes
 from claimwatch.lexicon import Lexicon, load_lexicon
+from claimwatch.lexicon.load import lexicon_key
 
 TERM, MASK, NEG, HARD_NEG, VALUE, CUE = "term", "mask", "neg", "hard_neg", "value", "cue"
 _SEP = rb"[\s_\-]?"
@@ -122,10 +126,25 @@ def _entries(lex: Lexicon) -> list[Entry]:
     return entries
 
 
+def _entries_from_rows(rows: list[tuple]) -> list[Entry]:
+    """Entries from their field values in slot order (as `Matcher._tables` stores them): the
+    frozen dataclass's __init__ (object.__setattr__ per field) costs ~13 ms for 2,000 entries at
+    start-up, setting the slots directly ~5 ms."""
+    setters = [getattr(Entry, name).__set__ for name in Entry.__slots__]
+    new = object.__new__
+    out = []
+    for row in rows:
+        e = new(Entry)
+        for put, value in zip(setters, row, strict=True):
+            put(e, value)
+        out.append(e)
+    return out
+
+
 class _Database:
     """A compiled Hyperscan database over some of the matcher's patterns, with per-thread scratch."""
 
-    def __init__(self, patterns: list[bytes], ids: list[int], fixed: list[int | None]):
+    def __init__(self, patterns: list[bytes], ids: list[int], fixed: list[int | None], made: str | None = None):
         self._ids = ids  # local id -> matcher pattern index
         self._fixed = [fixed[i] for i in ids]
         self._db = block_database(
@@ -134,6 +153,7 @@ class _Database:
             # Start-of-match tracking is costly to compile: only variable-length patterns (with a
             # separator) need it; a fixed-length match starts at end - length.
             [0 if fixed[i] is not None else hyperscan.HS_FLAG_SOM_LEFTMOST for i in ids],
+            made=made,  # (the key of the tables all of these come from: see block_database)
         )
         self._local = threading.local()
 
@@ -195,18 +215,40 @@ class Matcher:
     """
 
     def __init__(self, lex: Lexicon):
-        self.entries = _entries(lex)
+        # Deriving the tables below from the lexicon takes ~50 ms of start-up; a scanner hands in
+        # those of an earlier run (hsdb.made_bytes), keyed by everything they are made from: the
+        # lexicon's files (only the packaged lexicon has a key: another is always derived) and the
+        # normalisation table's inputs.
+        self.key: str | None = None  # of the tables, when they may be shared (the gate's build on it)
+        lex_key = lexicon_key(lex)
+        if lex_key is None:
+            rows, self._patterns, self._fanout, fixed, term_ids = self._tables(lex)
+        else:
+            inputs = repr(("matcher-1", lex_key, normalize._changes_key(), _SEP))
+            self.key = "matcher-tables-" + hashlib.sha256(inputs.encode()).hexdigest()
+            blob = made_bytes(self.key, lambda: marshal.dumps(self._tables(lex)))
+            rows, self._patterns, self._fanout, fixed, term_ids = marshal.loads(blob)
+        self.entries = _entries_from_rows(rows)
+        made = (self.key + "/terms", self.key + "/all") if self.key else (None, None)
+        self._terms_db = _Database(self._patterns, term_ids, fixed, made[0])
+        self._all_db = _Database(self._patterns, list(range(len(self._patterns))), fixed, made[1])
+
+    @staticmethod
+    def _tables(lex: Lexicon) -> tuple[list[tuple], list[bytes], list[tuple[int, ...]], list[int | None], list[int]]:
+        """(entries as field values in slot order, patterns, entries per pattern, fixed match length
+        per pattern (None: variable), patterns of some term): plain data, for marshal."""
+        entries = _entries(lex)
         # Identical patterns (a word that is both a cue and a mask, say) compile once, fan out on match.
         by_pattern: dict[bytes, list[int]] = {}
-        for i, e in enumerate(self.entries):
+        for i, e in enumerate(entries):
             by_pattern.setdefault(_pattern(e.text), []).append(i)
-        self._patterns = list(by_pattern)
-        self._fanout = [tuple(v) for v in by_pattern.values()]
-        fixed = [None if _SEP in p else len(self.entries[self._fanout[i][0]].text.encode("utf-8"))
-                 for i, p in enumerate(self._patterns)]
-        has_term = [any(self.entries[i].kind == TERM for i in fan) for fan in self._fanout]
-        self._terms_db = _Database(self._patterns, [i for i, t in enumerate(has_term) if t], fixed)
-        self._all_db = _Database(self._patterns, list(range(len(self._patterns))), fixed)
+        patterns = list(by_pattern)
+        fanout = [tuple(v) for v in by_pattern.values()]
+        fixed = [None if _SEP in p else len(entries[fanout[i][0]].text.encode("utf-8"))
+                 for i, p in enumerate(patterns)]
+        term_ids = [i for i, fan in enumerate(fanout) if any(entries[e].kind == TERM for e in fan)]
+        rows = [tuple(getattr(e, name) for name in Entry.__slots__) for e in entries]
+        return rows, patterns, fanout, fixed, term_ids
 
     def _hits(self, norm: str, raw, kinds: tuple[str, ...] | None) -> list[Hit]:
         out = []
