@@ -26,7 +26,7 @@ Word boundaries: the matcher accepts an English entry only where it does not fol
 digit (`need_left`) or precede one (`need_right`, a plural "s" allowed), so "veil" inside
 "surveillance" is no religion term. An entry needing them counts only if its first word has an
 occurrence that may start a word and its last word one that may end a word (a one-word entry: one
-occurrence that may do both). One Hyperscan scan (`_boundary_database`, every occurrence) finds,
+occurrence that may do both). One Hyperscan scan (`_boundary_patterns`, every occurrence) finds,
 for each such word of three letters or more, whether its plain ASCII bytes occur so; a letter or
 digit byte next to them rules an occurrence out only where that byte is provably a letter next to
 the word in any text the extractor makes:
@@ -56,12 +56,11 @@ the word in any text the extractor makes:
 
 from __future__ import annotations
 
-import array
 import functools
 import hashlib
 import itertools
+import marshal
 import re
-import struct
 import threading
 from collections.abc import Callable
 
@@ -74,6 +73,7 @@ from claimwatch.detect.normalize import norm_table
 from claimwatch.detect.rawforms import ENCODINGS, ESCAPES, MAX_COMBINATIONS, form, literals, pieces, variants
 from claimwatch.detect.rules import _initials  # the rules' own definition of a short list's items
 from claimwatch.lexicon import Lexicon
+from claimwatch.lexicon.load import lexicon_key
 
 # Cue groups some rule path needs (see the module docstring); other groups only remove findings.
 ATTRIBUTE_CUES = frozenset({"capability_strong", "capability_weak", "subject", "device"})
@@ -128,34 +128,16 @@ def _words(text: str) -> tuple[str, ...]:
     ("can't" as "can&#39;t"), and between ASCII and other characters (JSON's \\u escapes only the
     latter): each run is then written in one form.
     """
-    runs = (m.group() for m in _RUN.finditer(text))
+    runs = (m.group() for m in _run().finditer(text))
     return tuple(dict.fromkeys(runs))
 
 
-_RUN = re.compile(r"[^\x00-\x7f]+|[^\s\-'\"&<>/\x80-\U0010ffff]+")
+_RUN = r"[^\x00-\x7f]+|[^\s\-'\"&<>/\x80-\U0010ffff]+"
 
 
-def _pack(lits: dict[bytes, list[int]]) -> bytes:
-    """count, then per literal its number of words, length, word indices, then the literals."""
-    n = len(lits)
-    counts = array.array("I", map(len, lits.values()))
-    sizes = array.array("I", map(len, lits))
-    words = array.array("I", itertools.chain.from_iterable(lits.values()))
-    return struct.pack("=II", n, len(words)) + counts.tobytes() + sizes.tobytes() + words.tobytes() + b"".join(lits)
-
-
-def _unpack(blob: bytes) -> tuple[list[bytes], list[int], list[int]]:
-    """(literals, where each literal's words start in the next list, the word indices)."""
-    n, nw = struct.unpack_from("=II", blob)
-    pos = 8
-    counts = array.array("I", blob[pos : pos + 4 * n])
-    pos += 4 * n
-    sizes = array.array("I", blob[pos : pos + 4 * n])
-    pos += 4 * n
-    words = array.array("I", blob[pos : pos + 4 * nw]).tolist()
-    pos += 4 * nw
-    ends = list(itertools.accumulate(sizes, initial=pos))
-    return [blob[a:b] for a, b in zip(ends, ends[1:])], list(itertools.accumulate(counts, initial=0)), words
+@functools.cache
+def _run() -> re.Pattern:
+    return re.compile(_RUN)  # on first need: compiling it costs ~8 ms, and a cached gate never needs it
 
 
 # Forms whose bytes for the same character mostly agree share a short-list pattern.
@@ -194,119 +176,151 @@ class _Page:
         return len(every.findall(text)) != len(every.findall(marked))
 
 
+def _tables_key(m: Matcher, lex: Lexicon) -> str | None:
+    """The made_bytes key of `_tables(m, lex)`: the matcher's tables (lexicon and normalisation),
+    the lexicon, and every setting the tables are made with; None if `m` or `lex` has no key."""
+    lex_key = lexicon_key(lex)
+    if m.key is None or lex_key is None:
+        return None
+    settings = (sorted(CUE_GROUPS), MIN_BOUNDED, sorted(_ESCAPE_LEAD), _TRAIL_MIN, _RUN, SEPARATORS, SPACES,
+                _EXTRA_SPACE, _EXTRA_SEP, _FORM_GROUPS, ENCODINGS, ESCAPES, MAX_COMBINATIONS)
+    inputs = repr(("gate-2", m.key, lex_key, settings))
+    return "gate-tables-" + hashlib.sha256(inputs.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _tables(m: Matcher, lex: Lexicon) -> tuple:
+    """What the gate derives from the matcher's entries and the lexicon, as plain data (marshal):
+    (words, entries, boundary role per word, ASCII bytes per word, entries by first word, literals,
+    where each literal's words start in the next list, the word indices, literals opening their
+    words' boundaries, (boundary patterns, their ids), short-list categories, short-list patterns)."""
+    # entries the rules may need: (kind, group, term index or value text, strong, words)
+    needed = [e for e in m.entries
+              if e.kind in (TERM, VALUE) or (e.kind == CUE and e.group in CUE_GROUPS)]
+    var = variants(norm_table(), {c for e in needed for c in e.text})
+    split = {w: pieces(w, var) for w in {w for e in needed for w in _words(e.text)}}
+    entry_words = [tuple(dict.fromkeys(p for w in _words(e.text) for p in split[w])) for e in needed]
+    words: list[str] = sorted({w for ws in entry_words for w in ws})
+    wid = {w: i for i, w in enumerate(words)}
+    # What each entry adds to a page's facts, the words it needs (all of them present), and the
+    # boundary its words need: (word, _LEFT / _RIGHT / _BOTH) pairs.
+    entries: list[tuple[tuple[int, ...], str, str, object, bool, tuple[tuple[int, int], ...]]] = []
+    role = [0] * len(words)  # per word: the boundary flags some entry asks of it
+    for e, ws in zip(needed, entry_words):
+        ident = e.term_index if e.kind == TERM else e.text
+        runs = [p for r in _run().finditer(e.text) for p in split[r.group()]]  # in order, repeats kept
+        bounds: tuple[tuple[int, int], ...] = ()
+        if len(runs) == 1 and e.need_left and e.need_right:
+            bounds = ((wid[runs[0]], _BOTH),)
+        else:
+            bounds = tuple((wid[w], flag) for w, flag, need in ((runs[0], _LEFT, e.need_left),
+                                                                (runs[-1], _RIGHT, e.need_right)) if need)
+        bounds = tuple((w, f) for w, f in bounds if len(words[w]) >= MIN_BOUNDED)
+        for w, flag in bounds:
+            role[w] |= flag
+        entries.append((tuple(wid[w] for w in ws), e.kind, e.group, ident, e.strong, bounds))
+    # The one literal of a word whose occurrences are judged: its own ASCII bytes (lower case).
+    word_bytes = [w.encode() if w.isascii() else b"" for w in words]
+    ascii_words = {b for b in word_bytes if b}
+    assert all(word_bytes[w] for w, r in enumerate(role) if r), "boundaries on non-ASCII words"
+    # Entries are looked at only when their first word matched.
+    by_word: dict[int, list[int]] = {}
+    for i, (ws, *_rest) in enumerate(entries):
+        by_word.setdefault(ws[0], []).append(i)
+    lits: dict[bytes, list[int]] = {}
+    for i, w in enumerate(words):
+        for lit in literals(w, var):
+            ws = lits.setdefault(lit, [])
+            if i not in ws:
+                ws.append(i)  # a literal of two words (GBK bytes of one, Big5 of another) is both
+    lit_start = list(itertools.accumulate(map(len, lits.values()), initial=0))
+    lit_words = list(itertools.chain.from_iterable(lits.values()))
+    # A literal other than a word's plain ASCII bytes opens all its words' boundaries.
+    lit_open = [not (lit.isascii() and lit.lower() in ascii_words) for lit in lits]
+    short_cats, short = _short_lists(lex)
+    return (words, entries, role, word_bytes, by_word, list(lits), lit_start, lit_words, lit_open,
+            _boundary_patterns(word_bytes, role), short_cats, short)
+
+
+def _boundary_patterns(word_bytes: list[bytes], role: list[int]) -> tuple[list[bytes], list[int]]:
+    """Per word with a boundary role, its plain ASCII bytes where they may start a word (id
+    4w), end one (4w+1), or both (4w+2): a byte that is no letter or digit (or none) on that
+    side, or before them a run of letters and digits after an escape lead, or a lone one after
+    a possible trail byte. One scan finds them for every word (~10 us for 45 KB: looking at
+    each word's occurrences from Python cost ~0.7 ms a page)."""
+    alnum, other = b"[A-Za-z0-9]", b"[^A-Za-z0-9]"
+    lefts = [b"^", other]
+    if _ESCAPE_LEAD:
+        lefts.append(b"[" + b"".join(b"\\x%02x" % c for c in sorted(_ESCAPE_LEAD)) + b"]" + alnum + b"+")
+    if _TRAIL_MIN <= 0xFF:
+        lefts.append(b"[\\x%02x-\\xff]" % _TRAIL_MIN + alnum)
+    left = b"(?:" + b"|".join(lefts) + b")"
+    right = b"(?:[sS]?(?:" + other + b"|$))"  # a plural "s" allowed
+    patterns, ids = [], []
+    for w, (word, r) in enumerate(zip(word_bytes, role)):
+        if not r:
+            continue
+        body = b"".join(b"[%c%c]" % (c, c - 32) if 0x61 <= c <= 0x7A else b"\\x%02x" % c for c in word)
+        for kind, need, pattern in ((0, _LEFT | _BOTH, left + body), (1, _RIGHT, body + right),
+                                    (2, _BOTH, left + body + right)):
+            if r & need:
+                patterns.append(pattern)
+                ids.append(4 * w + kind)
+    return patterns, ids
+
+
+def _short_lists(lex: Lexicon) -> tuple[set[str], list[bytes]]:
+    """Patterns for "initial, white space, separator, white space, initial" in raw bytes.
+
+    One pattern per group of related forms, each in its own database: one database of them all
+    took seconds to compile (Hyperscan merges them), these take ~0.8 s together; likewise one
+    pattern for the initials of every category with values rather than one per category. Within
+    a group, each piece may be written in any of its forms, and ASCII pieces raw."""
+    cats = {cid for cid, c in lex.categories.items() if c.mode == "attribute" and _initials(cid)}
+    if not cats:
+        return set(), []
+    table = norm_table()
+
+    def chars_onto(targets: set[str]) -> set[str]:
+        return {v for vs in variants(table, targets).values() for v in vs}
+
+    # any code point the normaliser folds onto white space counts
+    spaces = chars_onto(set(SPACES))
+    seps = chars_onto(set(SEPARATORS))
+    initials = chars_onto({i for cid in cats for i in _initials(cid)})
+    patterns = []
+    for group in _FORM_GROUPS:
+        def written(chars: set[str]) -> set[bytes]:
+            out = {c.encode() for c in chars if c.isascii()}
+            for how in group:
+                out.update(b for c in chars if (b := form(c, how)))
+            return out
+
+        item, ws = _alternation(written(initials)), _alternation(written(spaces) | set(_EXTRA_SPACE))
+        sep = _alternation(written(seps) | set(_EXTRA_SEP))
+        patterns.append(item + ws + b"*" + sep + ws + b"*" + item)
+    return cats, patterns
+
+
 class Gate:
     def __init__(self, m: Matcher, lex: Lexicon) -> None:
         self.modes = {cid: c.mode for cid, c in lex.categories.items()}
-        # entries the rules may need: (kind, group, term index or value text, strong, words)
-        needed = [e for e in m.entries
-                  if e.kind in (TERM, VALUE) or (e.kind == CUE and e.group in CUE_GROUPS)]
-        var = variants(norm_table(), {c for e in needed for c in e.text})
-        split = {w: pieces(w, var) for w in {w for e in needed for w in _words(e.text)}}
-        entry_words = [tuple(dict.fromkeys(p for w in _words(e.text) for p in split[w])) for e in needed]
-        self.words: list[str] = sorted({w for ws in entry_words for w in ws})
-        wid = {w: i for i, w in enumerate(self.words)}
-        # What each entry adds to a page's facts, the words it needs (all of them present), and the
-        # boundary its words need: (word, _LEFT / _RIGHT / _BOTH) pairs.
-        self._entries: list[tuple[tuple[int, ...], str, str, object, bool, tuple[tuple[int, int], ...]]] = []
-        self._role = [0] * len(self.words)  # per word: the boundary flags some entry asks of it
-        for e, ws in zip(needed, entry_words):
-            ident = e.term_index if e.kind == TERM else e.text
-            runs = [p for m in _RUN.finditer(e.text) for p in split[m.group()]]  # in order, repeats kept
-            bounds: tuple[tuple[int, int], ...] = ()
-            if len(runs) == 1 and e.need_left and e.need_right:
-                bounds = ((wid[runs[0]], _BOTH),)
-            else:
-                bounds = tuple((wid[w], flag) for w, flag, need in ((runs[0], _LEFT, e.need_left),
-                                                                    (runs[-1], _RIGHT, e.need_right)) if need)
-            bounds = tuple((w, f) for w, f in bounds if len(self.words[w]) >= MIN_BOUNDED)
-            for w, flag in bounds:
-                self._role[w] |= flag
-            self._entries.append((tuple(wid[w] for w in ws), e.kind, e.group, ident, e.strong, bounds))
-        # The one literal of a word whose occurrences are judged: its own ASCII bytes (lower case).
-        self._word_bytes = [w.encode() if w.isascii() else b"" for w in self.words]
-        self._ascii_words = {b for b in self._word_bytes if b}
-        self._bounds_db = self._boundary_database()
-        assert all(self._word_bytes[w] for w, r in enumerate(self._role) if r), "boundaries on non-ASCII words"
-        # Entries are looked at only when their first word matched.
-        self._by_word: dict[int, list[int]] = {}
-        for i, (ws, *_rest) in enumerate(self._entries):
-            self._by_word.setdefault(ws[0], []).append(i)
-        inputs = repr(("gate-1", ENCODINGS, ESCAPES, MAX_COMBINATIONS, self.words, sorted(var.items())))
-        key = "gate-literals-" + hashlib.sha256(inputs.encode("utf-8", "surrogatepass")).hexdigest()
-
-        def make() -> bytes:
-            lits: dict[bytes, list[int]] = {}
-            for i, w in enumerate(self.words):
-                for lit in literals(w, var):
-                    ws = lits.setdefault(lit, [])
-                    if i not in ws:
-                        ws.append(i)  # a literal of two words (GBK bytes of one, Big5 of another) is both
-            return _pack(lits)
-
-        self.literals, self._lit_start, self._lit_words = _unpack(made_bytes(key, make))
-        # A literal other than a word's plain ASCII bytes opens all its words' boundaries.
-        self._lit_open = [not (lit.isascii() and lit.lower() in self._ascii_words) for lit in self.literals]
-        self._db = block_database(self.literals, list(range(len(self.literals))), _FLAGS, literal=True)
-        self._short_cats, self._short_dbs = self._short_lists(lex)
+        # Deriving the tables below in Python costs ~0.1 s of start-up; a scanner hands in those of
+        # an earlier run (hsdb.made_bytes), keyed by everything they are made from (None: the
+        # matcher or lexicon has no key, so the tables are derived here).
+        key = _tables_key(m, lex)
+        if key is None:
+            tables = _tables(m, lex)
+        else:
+            tables = marshal.loads(made_bytes(key, lambda: marshal.dumps(_tables(m, lex))))
+        (self.words, self._entries, self._role, self._word_bytes, self._by_word, self.literals, self._lit_start,
+         self._lit_words, self._lit_open, bounds, self._short_cats, short) = tables
+        named = (lambda name: f"{key}/{name}") if key else (lambda name: None)  # see hsdb.block_database
+        self._db = block_database(self.literals, list(range(len(self.literals))), _FLAGS, literal=True,
+                                  made=named("literals"))
+        self._bounds_db = block_database(*bounds, hyperscan.HS_FLAG_SINGLEMATCH, made=named("bounds"))
+        self._short_dbs = [block_database([pattern], [0], _FLAGS, made=named(f"short{i}"))
+                           for i, pattern in enumerate(short)]
         self._local = threading.local()
-
-    def _boundary_database(self) -> hyperscan.Database:
-        """Per word with a boundary role, its plain ASCII bytes where they may start a word (id
-        4w), end one (4w+1), or both (4w+2): a byte that is no letter or digit (or none) on that
-        side, or before them a run of letters and digits after an escape lead, or a lone one after
-        a possible trail byte. One scan finds them for every word (~10 us for 45 KB: looking at
-        each word's occurrences from Python cost ~0.7 ms a page)."""
-        alnum, other = b"[A-Za-z0-9]", b"[^A-Za-z0-9]"
-        lefts = [b"^", other]
-        if _ESCAPE_LEAD:
-            lefts.append(b"[" + b"".join(b"\\x%02x" % c for c in sorted(_ESCAPE_LEAD)) + b"]" + alnum + b"+")
-        if _TRAIL_MIN <= 0xFF:
-            lefts.append(b"[\\x%02x-\\xff]" % _TRAIL_MIN + alnum)
-        left = b"(?:" + b"|".join(lefts) + b")"
-        right = b"(?:[sS]?(?:" + other + b"|$))"  # a plural "s" allowed
-        patterns, ids = [], []
-        for w, (word, role) in enumerate(zip(self._word_bytes, self._role)):
-            if not role:
-                continue
-            body = b"".join(b"[%c%c]" % (c, c - 32) if 0x61 <= c <= 0x7A else b"\\x%02x" % c for c in word)
-            for kind, need, pattern in ((0, _LEFT | _BOTH, left + body), (1, _RIGHT, body + right),
-                                        (2, _BOTH, left + body + right)):
-                if role & need:
-                    patterns.append(pattern)
-                    ids.append(4 * w + kind)
-        return block_database(patterns, ids, hyperscan.HS_FLAG_SINGLEMATCH)
-
-    def _short_lists(self, lex: Lexicon) -> tuple[set[str], list[hyperscan.Database]]:
-        """Databases for "initial, white space, separator, white space, initial" in raw bytes.
-
-        One pattern per group of related forms, each in its own database: one database of them all
-        took seconds to compile (Hyperscan merges them), these take ~0.8 s together; likewise one
-        pattern for the initials of every category with values rather than one per category. Within
-        a group, each piece may be written in any of its forms, and ASCII pieces raw."""
-        cats = {cid for cid, c in lex.categories.items() if c.mode == "attribute" and _initials(cid)}
-        if not cats:
-            return set(), []
-        table = norm_table()
-
-        def chars_onto(targets: set[str]) -> set[str]:
-            return {v for vs in variants(table, targets).values() for v in vs}
-
-        # any code point the normaliser folds onto white space counts
-        spaces = chars_onto(set(SPACES))
-        seps = chars_onto(set(SEPARATORS))
-        initials = chars_onto({i for cid in cats for i in _initials(cid)})
-        dbs = []
-        for group in _FORM_GROUPS:
-            def written(chars: set[str]) -> set[bytes]:
-                out = {c.encode() for c in chars if c.isascii()}
-                for how in group:
-                    out.update(b for c in chars if (b := form(c, how)))
-                return out
-
-            item, ws = _alternation(written(initials)), _alternation(written(spaces) | set(_EXTRA_SPACE))
-            sep = _alternation(written(seps) | set(_EXTRA_SEP))
-            dbs.append(block_database([item + ws + b"*" + sep + ws + b"*" + item], [0], _FLAGS))
-        return cats, dbs
 
     def _scratch(self, name: str, db: hyperscan.Database):
         s = getattr(self._local, name, None)

@@ -8,8 +8,9 @@ so a preloaded database is only ever used for exactly the patterns it was compil
 detection results never depend on whether a database was compiled or loaded.
 
 Other slow-to-make bytes (the prefilter's list of literals, the parsed lexicon, the normalisation
-table's changed code points) travel the same way with `made_bytes()`, keyed by a hash of their inputs; the disk cache (scan/hscache.py) names its entries by a fingerprint
-of this code, so a change to how they are made never meets an old entry.
+table's changed code points, the matcher's and the gate's derived tables) travel the same way with
+`made_bytes()`, keyed by a hash of their inputs; the disk cache (scan/hscache.py) names its entries
+by a fingerprint of this code, so a change to how they are made never meets an old entry.
 """
 
 from __future__ import annotations

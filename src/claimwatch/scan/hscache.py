@@ -1,7 +1,8 @@
 """A disk cache of the detector's compiled Hyperscan databases, for fast scanner start-up.
 
 It also keeps the detector's other `hsdb.made_bytes` results: the prefilter's literal list, the
-parsed lexicon (JSON) and the normalisation table's changed code points.
+parsed lexicon (JSON), the normalisation table's changed code points, and the matcher's and the
+gate's derived tables.
 
 Compiling the lexicon's databases costs seconds in every process; a scan of many files starts
 several processes (workers, Spark executors). The parent warms up once — loading the cache or
