@@ -52,6 +52,7 @@ from claimwatch.detect.gate import Gate
 from claimwatch.detect.hsdb import block_database, made_bytes
 from claimwatch.detect.matcher import TERM, matcher
 from claimwatch.detect.normalize import norm_table
+from claimwatch.detect.rawforms import BOMS
 from claimwatch.detect.rawforms import ENCODINGS as _ENCODINGS
 from claimwatch.detect.rawforms import ESCAPES as _ESCAPES
 from claimwatch.detect.rawforms import MAX_COMBINATIONS, anchor_key, literals, pieces, variants, wide_readings
@@ -187,6 +188,24 @@ def may_contain_claim(data: bytes, *, raw_clear: bool = False, html: bool | Call
     if b"%PDF-" in data[:1024]:
         return True  # PDF text sits in compressed streams: only the extractor can tell
     return _get().passes(data, raw_clear, html)
+
+
+def only_raw_reading(data: bytes, start: int = 0) -> bool:
+    """True when the bytes data[start:] have no reading but themselves that may_contain_claim looks
+    at: not empty, no PDF, and no UTF-16/32 reading (see rawforms.wide_readings) -- so that when
+    they hold no anchor, may_contain_claim(data[start:], raw_clear=True) is False. Found without
+    copying the bytes; False means "not known this cheaply": call may_contain_claim.
+
+    The bulk scanner's per-record shortcut for the many records whose stored bytes hold no anchor.
+    """
+    n = len(data) - start
+    if n <= 0 or data.find(b"%PDF-", start, start + 1024) >= 0:
+        return False  # (an empty payload needs no check at all; the caller knows that anyway)
+    if data.startswith(BOMS, start) or data.find(b"\x00", start) >= 0:
+        return False
+    # an odd length has no UTF-16 reading without BOM or NUL; ASCII bytes (the HTTP header before
+    # `start` always is) none at all; anything else: wide_readings' own UTF-8 and UTF-16 checks
+    return n % 2 == 1 or data.isascii()
 
 
 def anchor_ends(data: bytes) -> list[int]:

@@ -41,6 +41,9 @@ def _value(head: bytes, name: bytes) -> str | None:
     return head[start : stop if stop >= 0 else len(head)].strip().decode("latin-1")
 
 
+_LOOKED_UP = [(k, b"\n" + k.encode() + b":") for k in ("content-type", "content-encoding", "transfer-encoding")]
+
+
 def split_http(block: bytes) -> tuple[dict[str, str], bytes] | None:
     """Split an HTTP response block into (the headers we use, body); None if it is not one.
 
@@ -53,11 +56,27 @@ def split_http(block: bytes) -> tuple[dict[str, str], bytes] | None:
     end, sep = _header_end(block)
     head = block[:end].lower()
     headers = {}
-    for key in ("content-type", "content-encoding", "transfer-encoding"):
-        v = _value(head, b"\n" + key.encode() + b":")
+    for key, name in _LOOKED_UP:
+        v = _value(head, name)
         if v is not None:
             headers[key] = v
     return headers, block[end + sep :]
+
+
+_CODINGS = (b"\ncontent-encoding:", b"\ntransfer-encoding:")
+
+
+def plain_body_start(block: bytes) -> int | None:
+    """Where the body of an HTTP response block starts when http_payload would return it unchanged
+    (no Content-Encoding and no Transfer-Encoding header), without copying it; 0 for a block that
+    is not an HTTP message (http_payload returns it whole); None: call http_payload."""
+    if not block.startswith(b"HTTP/"):
+        return 0
+    end, sep = _header_end(block)
+    head = block[:end].lower()
+    if _CODINGS[0] in head or _CODINGS[1] in head:
+        return None
+    return end + sep
 
 
 def dechunk(body: bytes) -> bytes | None:

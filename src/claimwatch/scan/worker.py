@@ -15,10 +15,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from claimwatch.detect import detect
-from claimwatch.detect.prefilter import anchor_ends, longest_anchor, may_contain_claim
+from claimwatch.detect.prefilter import anchor_ends, longest_anchor, may_contain_claim, only_raw_reading
 from claimwatch.extract import ExtractError, extract
 from claimwatch.extract.sniff import NotText, sniff
-from claimwatch.scan.httpmsg import DecodeError, http_payload
+from claimwatch.scan.httpmsg import DecodeError, http_payload, plain_body_start
 from claimwatch.scan.readers import NotAnArchive, ReadError, iter_file
 
 # Report progress to the caller every this many records (keeps callback overhead negligible).
@@ -106,7 +106,14 @@ def scan_file(
                 if pending >= PROGRESS_EVERY:
                     progress(item.offset - done_bytes, pending)
                     done_bytes, pending = item.offset, 0
-            if _is_http(item):
+            http = _is_http(item)
+            if prefilter and item.anchor_free:
+                # The common case in a crawl: no anchor in the stored bytes. When the payload is a
+                # piece of them with no other reading, nothing can be found: skip the HTTP split.
+                start = plain_body_start(item.block) if http else 0
+                if start is not None and (start >= len(item.block) or only_raw_reading(item.block, start)):
+                    continue
+            if http:
                 try:
                     payload, ctype, _status = http_payload(item.block)
                 except DecodeError as exc:

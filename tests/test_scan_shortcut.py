@@ -1,0 +1,93 @@
+"""The worker's shortcut for records whose stored bytes hold no anchor (worker.scan_file):
+`httpmsg.plain_body_start` and `prefilter.only_raw_reading` may only say "nothing to find" where
+the full path (http_payload, then may_contain_claim with raw_clear=True) says so too."""
+
+from __future__ import annotations
+
+import codecs
+import gzip
+import itertools
+import random
+
+import pytest
+
+from claimwatch.detect.prefilter import anchor_ends, may_contain_claim, only_raw_reading
+from claimwatch.scan.httpmsg import http_payload, plain_body_start
+from support_warc import chunk
+
+BODIES = {
+    "ascii": b"<html><body><p>Plain product copy about lenses and storage.</p></body></html>\n" * 40,
+    "ascii-odd": b"<p>odd length body</p>" * 31 + b"x",
+    "utf8-zh": "<p>智能摄像机产品说明，支持多路存储与远程管理。</p>".encode() * 40,
+    "gbk-zh": "<p>智能摄像机产品说明，支持多路存储与远程管理。</p>".encode("gbk") * 40,
+    "big5-zh": "<p>智慧攝影機產品說明，支援多路儲存與遠端管理。</p>".encode("big5") * 40,
+    "utf16le-bom": codecs.BOM_UTF16_LE + "智能摄像机 product".encode("utf-16-le") * 30,
+    "utf16be-bom": codecs.BOM_UTF16_BE + "智能摄像机 product".encode("utf-16-be") * 30,
+    "utf16le-nobom": "智能摄像机 product".encode("utf-16-le") * 30,
+    "utf16le-cjk-only": "智能摄像机产品说明书".encode("utf-16-le") * 30,  # no NUL, no BOM
+    "utf32": "camera".encode("utf-32"),
+    "pdf": b"%PDF-1.7\n" + bytes(range(1, 256)) * 8,
+    "nul-inside": b"<p>text</p>\x00<p>more</p>" * 10,
+    "empty": b"",
+    # with a claim, written so that the raw bytes hold no anchor but a wide reading does
+    "claim-utf16le": "该摄像机支持维吾尔族人脸识别".encode("utf-16-le") * 3,
+    "claim-utf16be": codecs.BOM_UTF16_BE + "supports Uyghur ethnicity recognition".encode("utf-16-be"),
+}
+
+
+def _blocks():
+    for (name, body), te, ce in itertools.product(BODIES.items(), (None, "chunked"), (None, "gzip")):
+        head = [b"HTTP/1.1 200 OK", b"Content-Type: text/html"]
+        data = body
+        if ce:
+            head.append(b"Content-Encoding: " + ce.encode())
+            data = gzip.compress(data, mtime=0)
+        if te:
+            head.append(b"Transfer-Encoding: " + te.encode())
+            data = chunk(data, 97)
+        for eol in (b"\r\n", b"\n"):
+            yield f"{name}/{te}/{ce}/{len(eol)}", eol.join(head) + eol + eol + data
+    for name, body in BODIES.items():
+        yield f"{name}/not-http", body
+    yield "headers-only", b"HTTP/1.1 302 Found\r\nLocation: /x\r\n"
+
+
+@pytest.mark.parametrize("name, block", list(_blocks()))
+def test_shortcut_agrees_with_the_full_path(name, block):
+    start = plain_body_start(block)
+    payload = http_payload(block)[0]
+    if start is None:
+        assert b"-encoding:" in block.lower()  # only a coded body needs the full split
+        return
+    assert block[start:] == payload  # the body as http_payload gives it, without a copy
+    if only_raw_reading(block, start) and not anchor_ends(payload):
+        assert payload and not may_contain_claim(payload, raw_clear=True), name
+
+
+def test_shortcut_takes_the_common_cases_and_leaves_the_others():
+    def quick(body: bytes) -> bool:
+        block = b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n\r\n" + body
+        return only_raw_reading(block, plain_body_start(block))
+
+    assert quick(BODIES["ascii"]) and quick(BODIES["ascii-odd"])
+    assert quick(BODIES["utf8-zh"] + b"x")  # odd length: no UTF-16 reading without BOM or NUL
+    for name in ("utf16le-bom", "utf16be-bom", "utf16le-nobom", "utf32", "pdf", "nul-inside", "empty",
+                 "claim-utf16le", "claim-utf16be"):
+        assert not quick(BODIES[name]), name
+    # even-length non-ASCII bodies go to the full check (it decides on UTF-8 / UTF-16 validity)
+    assert not quick(BODIES["utf8-zh"]) and not quick(BODIES["gbk-zh"])
+    # the claims above are found by the full check, on a reading the shortcut never vouches for
+    for name in ("claim-utf16le", "claim-utf16be"):
+        assert not anchor_ends(BODIES[name]) and may_contain_claim(BODIES[name], raw_clear=True), name
+
+
+def test_shortcut_on_random_bytes():
+    rng = random.Random(7)
+    alphabet = [b"a", b"<p>", b" ", b"\xe4\xb8\xad", b"\xd6\xd0", b"\x00", b"\xff\xfe", b"%PDF-", b"\r\n"]
+    for _ in range(3000):
+        body = b"".join(rng.choice(alphabet) for _ in range(rng.randrange(0, 40)))
+        block = b"HTTP/1.0 200\r\n\r\n" + body
+        start = plain_body_start(block)
+        assert block[start:] == body
+        if only_raw_reading(block, start) and not anchor_ends(body):
+            assert not may_contain_claim(body, raw_clear=True)
