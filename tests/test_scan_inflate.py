@@ -1,4 +1,4 @@
-"""The threaded-inflate reader (scan/inflate.py) must give exactly what the exact FastWARC reader gives.
+"""The parallel-inflate reader (scan/inflate.py) must give exactly what the exact FastWARC reader gives.
 
 Compared item for item (records with their blocks, and read errors with offsets and messages) on every
 corpus file, every truncation of a small archive, byte corruptions, odd gzip layouts, and a large
@@ -29,10 +29,10 @@ CORPUS_FILES = sorted(str(p) for p in CORPORA.rglob("*") if p.is_file()) if CORP
 
 
 def _both(path: str, types=SCAN_TYPES):
-    """(threaded items, exact items), or None when the file is not an archive at all."""
+    """(parallel items, exact items), or None when the file is not an archive at all."""
     try:
-        fast = list(iter_file(path, types=types, digests=True, threaded=True))
-        exact = list(iter_file(path, types=types, digests=True, threaded=False))
+        fast = list(iter_file(path, types=types, digests=True, parallel=True))
+        exact = list(iter_file(path, types=types, digests=True, parallel=False))
     except NotAnArchive:
         return None
     return fast, exact
@@ -181,7 +181,7 @@ def test_damage_after_fast_records_hands_over_mid_file(tmp_path, damage):
         assert any(isinstance(x, readers.ReadError) for x in exact)
 
 
-def _inflate_threads() -> int:
+def _inflate_helpers() -> int:
     """Inflate helper processes alive (or not yet reaped) in this process."""
     return len(inflate._live)
 
@@ -194,17 +194,17 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def test_abandoned_read_stops_its_thread(tmp_path, monkeypatch):
+def test_abandoned_read_stops_its_helper(tmp_path, monkeypatch):
     monkeypatch.setattr(inflate, "_AHEAD", 1 << 20)  # the helper then waits for the reader early
     path = str(tmp_path / "s.warc.gz")
     write_warc(path, make_pages(90, filler_paragraphs=60))
-    items = iter_file(path, threaded=True)
+    items = iter_file(path, parallel=True)
     next(items)
-    assert _inflate_threads() == 1
+    assert _inflate_helpers() == 1
     (pid,) = inflate._live
     assert _alive(pid)
     items.close()
-    assert _inflate_threads() == 0
+    assert _inflate_helpers() == 0
     assert not _alive(pid)  # killed and reaped (a zombie would still answer the signal)
 
 
@@ -212,27 +212,27 @@ def test_finished_read_reaps_its_helper(tmp_path):
     path = str(tmp_path / "s.warc.gz")
     write_warc(path, make_pages(90, filler_paragraphs=60))
     before = set(os.listdir("/proc/self/task"))
-    fast = list(iter_file(path, threaded=True))
-    assert fast == list(iter_file(path, threaded=False))
-    assert _inflate_threads() == 0
+    fast = list(iter_file(path, parallel=True))
+    assert fast == list(iter_file(path, parallel=False))
+    assert _inflate_helpers() == 0
     assert set(os.listdir("/proc/self/task")) == before  # a process, not a thread
 
 
-def test_plain_warc_and_arc_do_not_use_the_thread(tmp_path):
+def test_plain_warc_and_arc_do_not_use_the_helper(tmp_path):
     path = str(tmp_path / "p.warc")
     write_warc(path, make_pages(3), gzip=False)
-    items = iter_file(path, threaded=True)
+    items = iter_file(path, parallel=True)
     next(items)
-    assert _inflate_threads() == 0
+    assert _inflate_helpers() == 0
     _assert_same(path, None)
 
 
-def test_small_files_are_not_threaded_by_default(tmp_path):
+def test_small_files_are_not_inflated_in_parallel_by_default(tmp_path):
     path = str(tmp_path / "s.warc.gz")
     write_warc(path, make_pages(3))
     items = iter_file(path)
     next(items)
-    assert _inflate_threads() == 0
+    assert _inflate_helpers() == 0
     items.close()
 
 
@@ -252,7 +252,7 @@ def test_gzip_members_larger_than_their_data_never_stall(tmp_path, monkeypatch):
 
 
 def _feed(path: str, piece: int) -> members.MemberChain:
-    """Run a MemberChain over the file the way the inflate thread does, in pieces of `piece` bytes."""
+    """Run a MemberChain over the file the way the inflate helper does, in pieces of `piece` bytes."""
     data = Path(path).read_bytes()
     inflated = gzip.decompress(data)
     chain = members.MemberChain(data, len(data))

@@ -241,7 +241,7 @@ def test_empty_gzip_member_does_not_end_the_file(tmp_path, where):
     src = str(tmp_path / "src.warc.gz")
     write_warc(src, make_pages(4))
     data = Path(src).read_bytes()
-    offsets = [r.offset for r in iter_file(src, types=None, threaded=False)] + [len(data)]
+    offsets = [r.offset for r in iter_file(src, types=None, parallel=False)] + [len(data)]
     members = [data[a:b] for a, b in zip(offsets, offsets[1:])]
     cut = len(members) if where == "end" else where
     empty = gzip.compress(b"")
@@ -249,10 +249,10 @@ def test_empty_gzip_member_does_not_end_the_file(tmp_path, where):
     Path(path).write_bytes(b"".join(members[:cut]) + empty + b"".join(members[cut:]))
     shift = [0 if i < cut else len(empty) for i in range(len(members))]
     want = [(off + d) for off, d in zip(offsets, shift)]
-    for threaded in (False, True):
-        items = list(iter_file(path, types=None, threaded=threaded))
+    for parallel in (False, True):
+        items = list(iter_file(path, types=None, parallel=parallel))
         assert [type(i) for i in items] == [Record] * len(members), items
         assert [i.offset for i in items] == want
-        assert [i.record_id for i in items] == [r.record_id for r in iter_file(src, types=None, threaded=False)]
+        assert [i.record_id for i in items] == [r.record_id for r in iter_file(src, types=None, parallel=False)]
     warcio_records, warcio_errors = _read_all(path, engine="warcio")
     assert len(warcio_records) == 4 and not warcio_errors

@@ -1,4 +1,4 @@
-"""Where the gzip members of a .warc.gz file start, worked out in the inflate thread (inflate.py).
+"""Where the gzip members of a .warc.gz file start, worked out in the inflate helper (inflate.py).
 
 ISA-L inflates the multi-member file in one go, checking each member's CRC-32 and size, but does not
 say where one member ends and the next begins; records must keep the file offset of their member.
@@ -20,8 +20,8 @@ say where one member ends and the next begins; records must keep the file offset
   Records beyond the proven chain are then not vouched for, and readers.py re-reads the file the
   exact way from there.
 
-Everything here runs in the inflate thread, a few Python steps per member; the main thread only
-looks up the proven starts (`starts`).
+Everything here runs in the inflate helper process, a few Python steps per member; the scanning
+process only looks up the proven starts (`starts`, sent over as they are proven).
 """
 
 from __future__ import annotations
@@ -51,7 +51,7 @@ class MemberChain:
         self._last = size - MIN_MEMBER + len(MAGIC)  # a magic ending after this leaves no room for a member
         self._from = 0  # candidates before this were refused by the walk
         self._found = (-1, None)  # the last search: (from, result)
-        # proven member starts: (inflated offset, offset in the file); the main thread trims it
+        # proven member starts: (inflated offset, offset in the file); the owner takes them away
         self.starts: list[tuple[int, int]] = []
         self.broken: str | None = None  # why the chain ended before the end of the file
         self.complete = False  # the proven chain tiles the whole file

@@ -8,9 +8,9 @@ FastWARC is silent about some damage (a truncated last gzip member yields a shor
 nothing at all), so the FastWARC reader checks each block against its Content-Length and checks
 the file's tail after the last record it saw (see `tail.py`).
 
-For .warc.gz files of a few MB and more, gzip inflate runs in a background thread (`inflate.py`)
+For .warc.gz files of a few MB and more, gzip inflate runs in a helper process (`inflate.py`)
 and FastWARC parses the inflated stream; at the first anomaly that path hands over to the exact reader above, so both give
-the same items (tests/test_scan_inflate.py compares them). `iter_file(..., threaded=False)` forces
+the same items (tests/test_scan_inflate.py compares them). `iter_file(..., parallel=False)` forces
 the exact reader.
 """
 
@@ -31,9 +31,9 @@ from claimwatch.scan import inflate, tail
 # Record types whose payload is a document (design: ARC records are responses).
 SCAN_TYPES = frozenset({"response", "resource", "conversion"})
 
-# .warc.gz files from this size on are inflated in a background thread by default (a thread costs
+# .warc.gz files from this size on are inflated in a helper process by default (forking one costs
 # ~1 ms per file; the overlap it buys is worth that from a few MB on).
-THREADED_MIN_BYTES = 4 << 20
+PARALLEL_MIN_BYTES = 4 << 20
 
 # Stable record id for ARC records, which have none: "<arc:BASENAME:OFFSET>" (docs/scan.md).
 ARC_ID = "<arc:{name}:{offset}>"
@@ -49,7 +49,7 @@ class Record:
     payload_digest: str | None  # WARC-Payload-Digest header as written (only when asked for)
     block: bytes  # the record block as stored (HTTP headers included for HTTP records)
     # True when the reader scanned this record's stored bytes for the prefilter's anchor literals
-    # and found none (the threaded path, when asked to): see prefilter.may_contain_claim(raw_clear=).
+    # and found none (the parallel path, when asked to): see prefilter.may_contain_claim(raw_clear=).
     anchor_free: bool = False
 
 
@@ -99,7 +99,7 @@ def iter_file(
     types: frozenset[str] | None = SCAN_TYPES,
     engine: str | None = None,
     digests: bool = False,
-    threaded: bool | None = None,
+    parallel: bool | None = None,
     anchors: tuple[Callable[[bytes], list[int]], int] | None = None,
 ) -> Iterator[Record | ReadError]:
     """Records (of `types`, or all when None) and read errors of one file, in file order.
@@ -107,9 +107,10 @@ def iter_file(
     `engine` forces "fastwarc" or "warcio" (tests compare the two); by default WARC files are
     read with FastWARC and ARC files with warcio (FastWARC has no ARC support).
     `digests` fills Record.payload_digest (off on the hot path: one header lookup less per record).
-    `threaded` inflates .warc.gz files in a background thread (inflate.py); None: for files of at
-    least THREADED_MIN_BYTES (on small files a thread costs more than it saves). False keeps gzip
-    inflate inside FastWARC: the exact path the threaded one falls back to (tests compare the two).
+    `parallel` inflates .warc.gz files in a helper process while FastWARC parses (inflate.py); None:
+    for files of at least PARALLEL_MIN_BYTES (on small files the fork costs more than it saves).
+    False keeps gzip inflate inside FastWARC: the exact path the parallel one falls back to (tests
+    compare the two).
     Raises NotAnArchive (and OSError) before the first record when the file cannot be read at all.
     """
     fmt, gz = sniff(path)
@@ -118,10 +119,10 @@ def iter_file(
     if engine == "fastwarc":
         if fmt != "warc":
             raise NotAnArchive("FastWARC cannot read ARC files")
-        if threaded is None:
-            threaded = os.path.getsize(path) >= THREADED_MIN_BYTES
-        if gz and threaded and inflate.AVAILABLE:
-            return _iter_threaded(path, types, digests, anchors)
+        if parallel is None:
+            parallel = os.path.getsize(path) >= PARALLEL_MIN_BYTES
+        if gz and parallel and inflate.AVAILABLE:
+            return _iter_parallel(path, types, digests, anchors)
         return _iter_fastwarc(path, gz, types, digests)
     return _iter_warcio(path, fmt, types)
 
@@ -211,8 +212,8 @@ def _iter_fastwarc(path: str, gz: bool, types: frozenset[str] | None, digests: b
         yield ReadError(*problem)
 
 
-def _iter_threaded(path: str, types: frozenset[str] | None, digests: bool, anchors=None) -> Iterator[Record | ReadError]:
-    """`_iter_fastwarc` for .gz files, with gzip inflate in a background thread (see inflate.py).
+def _iter_parallel(path: str, types: frozenset[str] | None, digests: bool, anchors=None) -> Iterator[Record | ReadError]:
+    """`_iter_fastwarc` for .gz files, with gzip inflate in a helper process (see inflate.py).
 
     `_iter_inflated` yields only what it can vouch for; at its first anomaly (damage of any kind, a
     record that does not start a gzip member, ...) the file is read again with `_iter_fastwarc`,
@@ -236,7 +237,7 @@ def _iter_threaded(path: str, types: frozenset[str] | None, digests: bool, ancho
 
 
 def _iter_inflated(path: str, types: frozenset[str] | None, digests: bool, anchors=None) -> Iterator[Record | ReadError]:
-    """The fast path of `_iter_threaded`; raises inflate.Anomaly (or FastWARC's error) where it cannot go on.
+    """The fast path of `_iter_parallel`; raises inflate.Anomaly (or FastWARC's error) where it cannot go on.
 
     A record is held back until the next one (or the end of the file) shows that its gzip member
     ended cleanly (CRC and size checked) where the next one starts; that is also when its stored

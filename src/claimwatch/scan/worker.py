@@ -1,8 +1,8 @@
 """Scan one archive file: the unit of work for local worker processes and Spark executors alike.
 
 Hot path per record: FastWARC hands over the block, `httpmsg` strips/decodes the HTTP message,
-and the Hyperscan prefilter looks at the raw payload bytes (on the threaded reader, the inflate
-thread has already looked for its anchors: see readers.iter_file(anchors=)). Its first stage
+and the Hyperscan prefilter looks at the raw payload bytes (on the parallel reader, the stream
+has already been scanned for its anchors: see readers.iter_file(anchors=)). Its first stage
 passes payloads holding a lexicon term, its second (the gate) only those whose lexicon words could
 satisfy some detector rule (a lone weak term such as "download" cannot). Only those pay for charset
 detection, HTML-to-text and the detector (see docs/scan.md for the pass rates).
@@ -80,7 +80,7 @@ def scan_file(
     res = FileResult(path)
     try:
         res.size = os.path.getsize(path)
-        # With the prefilter on, the threaded reader also looks for its anchors, in its thread.
+        # With the prefilter on, the parallel reader also scans the inflated stream for its anchors.
         items = iter_file(path, anchors=(anchor_ends, longest_anchor()) if prefilter else None)
     except FileNotFoundError:
         res.errors.append(error_line(path, None, "no such file"))

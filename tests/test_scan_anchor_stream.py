@@ -1,6 +1,6 @@
-"""The prefilter's anchor scan in the inflate thread (inflate.py + readers.py + worker.py).
+"""The prefilter's anchor scan over the inflated stream (inflate.py + readers.py + worker.py).
 
-The threaded reader scans the inflated stream for the anchor literals piece by piece and marks
+The parallel reader scans the inflated stream for the anchor literals piece by piece and marks
 records whose stored bytes hold none (`Record.anchor_free`); the worker then skips the per-payload
 anchor scan for them. That must never change a finding: compared here against the full path (no
 prefilter) and against the exact reader, with inflated pieces so small that anchors straddle them.
@@ -49,8 +49,8 @@ def archives(tmp_path_factory):
     return out
 
 
-def _scan(path: str, monkeypatch, *, threaded: bool, chunk: int = 1 << 20, prefilter: bool = True):
-    monkeypatch.setattr(readers, "THREADED_MIN_BYTES", 0 if threaded else 1 << 62)
+def _scan(path: str, monkeypatch, *, parallel: bool, chunk: int = 1 << 20, prefilter: bool = True):
+    monkeypatch.setattr(readers, "PARALLEL_MIN_BYTES", 0 if parallel else 1 << 62)
     monkeypatch.setattr(inflate, "_CHUNK", chunk)
     return scan_file(path, prefilter=prefilter)
 
@@ -59,9 +59,9 @@ def _scan(path: str, monkeypatch, *, threaded: bool, chunk: int = 1 << 20, prefi
 def test_findings_equal_the_full_path_and_the_exact_reader(archives, monkeypatch, chunk):
     total = 0
     for path in archives:
-        fast = _scan(path, monkeypatch, threaded=True, chunk=chunk)
-        exact = _scan(path, monkeypatch, threaded=False)
-        full = _scan(path, monkeypatch, threaded=True, chunk=chunk, prefilter=False)
+        fast = _scan(path, monkeypatch, parallel=True, chunk=chunk)
+        exact = _scan(path, monkeypatch, parallel=False)
+        full = _scan(path, monkeypatch, parallel=True, chunk=chunk, prefilter=False)
         assert fast.errors == exact.errors == full.errors == []
         assert fast.findings == exact.findings == full.findings, (path, chunk)
         # Skipping the per-payload scan changes nothing about which records pass the prefilter.
@@ -72,7 +72,7 @@ def test_findings_equal_the_full_path_and_the_exact_reader(archives, monkeypatch
 
 def _records(path: str, monkeypatch, chunk: int) -> list[Record]:
     monkeypatch.setattr(inflate, "_CHUNK", chunk)
-    items = list(iter_file(path, threaded=True, anchors=(anchor_ends, longest_anchor())))
+    items = list(iter_file(path, parallel=True, anchors=(anchor_ends, longest_anchor())))
     assert all(isinstance(it, Record) for it in items)
     return items
 
@@ -102,8 +102,8 @@ def test_records_with_planted_claims_are_never_marked(archives, monkeypatch):
 
 def test_other_paths_never_mark_records(archives, monkeypatch):
     path = archives[0]
-    exact = list(iter_file(path, threaded=False, anchors=(anchor_ends, longest_anchor())))
-    plain = list(iter_file(path, threaded=True))
+    exact = list(iter_file(path, parallel=False, anchors=(anchor_ends, longest_anchor())))
+    plain = list(iter_file(path, parallel=True))
     assert exact and plain
     assert not any(r.anchor_free for r in exact + plain)
 
@@ -117,8 +117,8 @@ def test_damage_mid_file_keeps_findings(archives, monkeypatch, tmp_path):
     if src.startswith(b"\x1f\x8b", at):
         at += 5  # (a cut on a member boundary would leave a clean, shorter file: record ids vary per run)
     cut.write_bytes(src[:at])
-    fast = _scan(str(cut), monkeypatch, threaded=True, chunk=4093)
-    full = _scan(str(cut), monkeypatch, threaded=False, prefilter=False)
+    fast = _scan(str(cut), monkeypatch, parallel=True, chunk=4093)
+    full = _scan(str(cut), monkeypatch, parallel=False, prefilter=False)
     assert fast.findings == full.findings and fast.findings
     assert fast.errors == full.errors and len(fast.errors) == 1
 
@@ -134,23 +134,23 @@ def test_many_anchor_occurrences(tmp_path, monkeypatch):
     recs = _records(path, monkeypatch, 4093)
     assert len(recs) == 60
     assert [r.anchor_free for r in recs] == [i % 2 == 0 for i in range(60)]
-    fast = _scan(path, monkeypatch, threaded=True, chunk=4093)
-    full = _scan(path, monkeypatch, threaded=True, chunk=4093, prefilter=False)
-    exact = _scan(path, monkeypatch, threaded=False)
+    fast = _scan(path, monkeypatch, parallel=True, chunk=4093)
+    full = _scan(path, monkeypatch, parallel=True, chunk=4093, prefilter=False)
+    exact = _scan(path, monkeypatch, parallel=False)
     assert fast.findings == full.findings
     assert fast.candidates == exact.candidates  # the marked half never reaches the payload checks
 
 
 @pytest.mark.skipif(not CORPORA.is_dir(), reason="shared corpora not present")
 def test_corpus_files_scan_the_same_on_every_path(monkeypatch):
-    # Real WARC/ARC files written by other tools, several broken: the threaded path with its anchor
+    # Real WARC/ARC files written by other tools, several broken: the parallel path with its anchor
     # scan and member chain gives the exact path's findings and error lines, and no finding is lost
     # against running extract + detect on every record.
     scanned = 0
     for path in sorted(str(p) for p in CORPORA.rglob("*") if p.is_file()):
-        fast = _scan(path, monkeypatch, threaded=True, chunk=4093)
-        exact = _scan(path, monkeypatch, threaded=False)
-        full = _scan(path, monkeypatch, threaded=False, prefilter=False)
+        fast = _scan(path, monkeypatch, parallel=True, chunk=4093)
+        exact = _scan(path, monkeypatch, parallel=False)
+        full = _scan(path, monkeypatch, parallel=False, prefilter=False)
         assert (fast.findings, fast.errors, fast.records) == (exact.findings, exact.errors, exact.records), path
         assert fast.findings == full.findings, path
         scanned += fast.records > 0
