@@ -91,3 +91,40 @@ def test_shortcut_on_random_bytes():
         assert block[start:] == body
         if only_raw_reading(block, start) and not anchor_ends(body):
             assert not may_contain_claim(body, raw_clear=True)
+
+
+def _legacy_pages(n: int, seed: int) -> list[bytes]:
+    """Even-length GBK / Big5 pages of random common characters: not UTF-8, and many decode
+    strictly as UTF-16 -- the payloads whose wide readings the raw-bytes pre-check spares."""
+    rng = random.Random(seed)
+    common = "的一是在不了有和人这中大为上个国我以要他时来用们生到作地于出就分对成会可主发年动同工也能下过子说产种面而方后多定行学法所民得经十三之进着等部度家电力里如水化高自二理起小物现实加量都两体制机当使点从业本去把性好应开它合还因由其些然前外天政四日那社义事平形相全表间样与关各重新线内数正心反你明看原又么利比或但质气第向道命此变条只没结解问意建月公无系军很情者最立代想已通并提直题党程展五果料象员革位入常文总次品式活设及管特件长求老头基资边流路级少图山统接知较将组见计别她手角期根论运农指几九区强放决西被干做必战先回则任取据处理府研质"
+    pages = []
+    for i in range(n):
+        text = "".join(rng.choice(common) for _ in range(rng.randrange(200, 2000)))
+        data = text.encode("gbk" if i % 2 else "big5", "ignore")
+        pages.append(data if len(data) % 2 == 0 else data + b"x")
+    return pages
+
+
+def test_nul_free_utf16_precheck_drops_only_readings_without_an_anchor(monkeypatch):
+    from claimwatch.detect import prefilter
+    from claimwatch.detect.rawforms import wide_readings
+
+    pf = prefilter._get()
+    pages = _legacy_pages(120, 5)
+    # UTF-16 readings with an anchor in them: a claim written in UTF-16 without BOM or NUL bytes
+    # (CJK only), alone, in a longer text, and big-endian
+    text = "该摄像机支持维吾尔族人脸识别"
+    filler = "产品说明书记录存储管理" * 20
+    claims = [text.encode("utf-16-le"), (filler + text + filler).encode("utf-16-le"),
+              text.encode("utf-16-be"), (filler + text).encode("utf-16-be")]
+    assert all(b"\x00" not in c and wide_readings(c) for c in claims)
+    pages += claims
+    spared = sum(bool(wide_readings(p)) and pf._no_wide_anchor(p) for p in pages)
+    assert spared > 40  # the shortcut is taken for many legacy pages ...
+    new = [may_contain_claim(p) for p in pages] + [may_contain_claim(p, raw_clear=True) for p in pages]
+    monkeypatch.setattr(pf, "_no_wide_anchor", lambda data: False)  # the full path: every wide reading decoded
+    old = [may_contain_claim(p) for p in pages] + [may_contain_claim(p, raw_clear=True) for p in pages]
+    assert new == old  # ... and changes no answer
+    n = len(pages)
+    assert all(new[n - 4 : n]) and all(new[-4:])  # the claims pass, raw bytes scanned or not

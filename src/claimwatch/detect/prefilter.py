@@ -55,7 +55,7 @@ from claimwatch.detect.normalize import norm_table
 from claimwatch.detect.rawforms import BOMS
 from claimwatch.detect.rawforms import ENCODINGS as _ENCODINGS
 from claimwatch.detect.rawforms import ESCAPES as _ESCAPES
-from claimwatch.detect.rawforms import MAX_COMBINATIONS, anchor_key, literals, pieces, variants, wide_readings
+from claimwatch.detect.rawforms import MAX_COMBINATIONS, anchor_key, literals, nul_free_utf16, pieces, variants, wide_readings
 from claimwatch.lexicon import load_lexicon
 
 
@@ -91,6 +91,12 @@ class Prefilter:
             literal=True,
         )
         self.longest = max(map(len, self.literals), default=1)
+        # What a UTF-16 reading without BOM or NUL bytes must hold for an anchor (rawforms.nul_free_utf16):
+        # looked for in the raw bytes first, so that legacy CJK pages (even-length, not UTF-8, and
+        # often decodable as UTF-16) are not transcoded twice just to find nothing.
+        wkey = "prefilter-nul-free-utf16-" + hashlib.sha256(inputs.encode("utf-8", "surrogatepass")).hexdigest()
+        wide, _ = _unpack(made_bytes(wkey, self._packed_wide))
+        self._wide_db = block_database(wide, list(range(len(wide))), 0, literal=True) if wide else None
         self._local = threading.local()
         # Built now, not on first need: the scanner's warm-up exports (and caches) what is built here.
         self.gate = Gate(m, load_lexicon(made_bytes))
@@ -105,13 +111,23 @@ class Prefilter:
         idx, sizes = array.array("I", seen.values()), array.array("I", map(len, seen))
         return struct.pack("=I", len(seen)) + idx.tobytes() + sizes.tobytes() + b"".join(seen)
 
-    def _scratch(self):
-        s = getattr(self._local, "scratch", None)
+    def _packed_wide(self) -> bytes:
+        lits = dict.fromkeys(lit for k in self.keys for lit in nul_free_utf16(k, self._variants))
+        idx, sizes = array.array("I", [0] * len(lits)), array.array("I", map(len, lits))
+        return struct.pack("=I", len(lits)) + idx.tobytes() + sizes.tobytes() + b"".join(lits)
+
+    def _scratch(self, db=None):
+        db = db or self._db
+        scratches = getattr(self._local, "scratches", None)
+        if scratches is None:
+            scratches = self._local.scratches = {}
+        s = scratches.get(id(db))
         if s is None:
-            s = self._local.scratch = hyperscan.Scratch(self._db)
+            s = scratches[id(db)] = hyperscan.Scratch(db)
         return s
 
-    def _scan(self, data: bytes) -> int | None:
+    def _scan(self, data: bytes, db=None) -> int | None:
+        db = db or self._db
         found: list[int] = []
 
         def on_match(pid, frm, to, flags, ctx):
@@ -119,10 +135,18 @@ class Prefilter:
             return True  # stop the scan at the first anchor
 
         try:
-            self._db.scan(data, match_event_handler=on_match, scratch=self._scratch())
+            db.scan(data, match_event_handler=on_match, scratch=self._scratch(db))
         except hyperscan.ScanTerminated:
             pass
         return found[0] if found else None
+
+    def _no_wide_anchor(self, data: bytes) -> bool:
+        """True if no UTF-16/32 reading of `data` can hold an anchor, found without decoding."""
+        if data.startswith(BOMS) or b"\x00" in data:
+            return False  # (every ASCII character of such a reading may be part of an escape form)
+        if len(data) % 2 or data.isascii():
+            return True  # wide_readings has none to offer
+        return self._wide_db is None or self._scan(data, self._wide_db) is None
 
     def anchor_ends(self, data: bytes) -> list[int]:
         """End offsets, ascending, of every occurrence of any anchor literal in `data`."""
@@ -132,12 +156,14 @@ class Prefilter:
         ends.sort()
         return ends
 
-    @staticmethod
-    def _readings(data: bytes, raw_clear: bool) -> Iterator[bytes]:
+    def _readings(self, data: bytes, raw_clear: bool) -> Iterator[bytes]:
         """The byte strings to scan, made as they are needed: the bytes themselves (unless
-        `raw_clear`), then their UTF-16/32 readings transcoded to UTF-8."""
+        `raw_clear`), then their UTF-16/32 readings transcoded to UTF-8 (unless none can hold an
+        anchor, see _no_wide_anchor)."""
         if not raw_clear:
             yield data
+        if self._no_wide_anchor(data):
+            return
         for enc in wide_readings(data):
             yield data.decode(enc, "replace").encode("utf-8", "surrogatepass")
 

@@ -118,22 +118,42 @@ def _char_options(key: str, width: str, var: dict[str, list[str]]) -> list[list[
     return opts
 
 
+def combinations(key: str, var: dict[str, list[str]]) -> list[str]:
+    """Every way `key` may be written in code points the normaliser folds onto it (ASCII letters in
+    one case: matched case-insensitively; full-width letters in lower, UPPER and Title case)."""
+    latin = any(is_letter(c) for c in key)
+    widths = ("ascii", "fw-lower", "fw-upper", "fw-title") if latin else ("any",)
+    out: list[str] = []
+    for width in widths:
+        combos = [""]
+        for vs in _char_options(key, width, var):
+            combos = [c + v for c in combos for v in vs][:MAX_COMBINATIONS]
+        out += combos
+    return out
+
+
 def literals(key: str, var: dict[str, list[str]]) -> list[bytes]:
     """Every raw-bytes literal of `key` (match them case-insensitively); `var` from `variants`."""
-    latin = any(is_letter(c) for c in key)
     forms = ENCODINGS + ESCAPES if not any(c.isascii() for c in key) else ENCODINGS
-    widths = ("ascii", "fw-lower", "fw-upper", "fw-title") if latin else ("any",)
     out: list[bytes] = []
-    for width in widths:
-        opts = _char_options(key, width, var)
-        combos = [""]
-        for vs in opts:
-            combos = [c + v for c in combos for v in vs][:MAX_COMBINATIONS]
-        for combo in combos:
-            for how in forms:
-                parts = [form(c, how) for c in combo]
-                if None not in parts:
-                    out.append(b"".join(parts))
+    for combo in combinations(key, var):
+        for how in forms:
+            parts = [form(c, how) for c in combo]
+            if None not in parts:
+                out.append(b"".join(parts))
+    return out
+
+
+def nul_free_utf16(key: str, var: dict[str, list[str]]) -> list[bytes]:
+    """The UTF-16 (LE and BE) forms of `key`'s combinations that hold no NUL byte: without a BOM or
+    NUL bytes, a payload's UTF-16 reading has no ASCII character, so an anchor in it is one of these
+    (no escape form either: those are ASCII)."""
+    out = []
+    for combo in combinations(key, var):
+        for enc in ("utf-16-le", "utf-16-be"):
+            b = combo.encode(enc, "surrogatepass")
+            if b"\x00" not in b:
+                out.append(b)
     return out
 
 
