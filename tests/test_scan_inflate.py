@@ -181,9 +181,9 @@ def test_damage_after_fast_records_hands_over_mid_file(tmp_path, damage):
         assert any(isinstance(x, readers.ReadError) for x in exact)
 
 
-def _inflate_helpers() -> int:
-    """Inflate helper processes alive (or not yet reaped) in this process."""
-    return len(inflate._live)
+def _busy() -> bool:
+    """A file is under way in this process's inflate helper."""
+    return inflate._helper is not None and inflate._helper.busy
 
 
 def _alive(pid: int) -> bool:
@@ -194,45 +194,86 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def test_abandoned_read_stops_its_helper(tmp_path, monkeypatch):
+def test_abandoned_read_stops_the_helper_and_it_goes_on(tmp_path, monkeypatch):
     monkeypatch.setattr(inflate, "_AHEAD", 1 << 20)  # the helper then waits for the reader early
     path = str(tmp_path / "s.warc.gz")
-    write_warc(path, make_pages(90, filler_paragraphs=60))
+    write_warc(path, make_pages(200, filler_paragraphs=60))
+    assert len(gzip.decompress(Path(path).read_bytes())) > 2 * (1 << 20)  # more than the ring (2 slots) holds
     items = iter_file(path, parallel=True)
     next(items)
-    assert _inflate_helpers() == 1
-    (pid,) = inflate._live
-    assert _alive(pid)
-    items.close()
-    assert _inflate_helpers() == 0
-    assert not _alive(pid)  # killed and reaped (a zombie would still answer the signal)
+    assert _busy()
+    pid = inflate._helper.pid
+    items.close()  # abandoned after one record: the helper stops that file ...
+    assert not _busy() and _alive(pid)
+    fast = list(iter_file(path, parallel=True))  # ... and serves the next one, all of it
+    assert inflate._helper.pid == pid and not _busy()
+    assert fast == list(iter_file(path, parallel=False))
+    inflate.shutdown()
+    assert inflate._helper is None and not _alive(pid)  # killed and reaped (a zombie would answer)
 
 
-def test_finished_read_reaps_its_helper(tmp_path):
+def test_one_helper_serves_every_file_of_a_process(tmp_path):
     path = str(tmp_path / "s.warc.gz")
     write_warc(path, make_pages(90, filler_paragraphs=60))
     before = set(os.listdir("/proc/self/task"))
-    fast = list(iter_file(path, parallel=True))
-    assert fast == list(iter_file(path, parallel=False))
-    assert _inflate_helpers() == 0
+    first = list(iter_file(path, parallel=True))
+    pid = inflate._helper.pid
+    for _ in range(3):
+        assert list(iter_file(path, parallel=True)) == first
+    assert first == list(iter_file(path, parallel=False))
+    assert inflate._helper.pid == pid and not _busy()
     assert set(os.listdir("/proc/self/task")) == before  # a process, not a thread
 
 
+def test_a_dead_helper_costs_the_fast_path_only(tmp_path):
+    import signal
+
+    path = str(tmp_path / "s.warc.gz")
+    write_warc(path, make_pages(90, filler_paragraphs=60))
+    exact = list(iter_file(path, parallel=False))
+    items = iter_file(path, parallel=True)
+    got = [next(items)]
+    old = inflate._helper.pid
+    os.kill(old, signal.SIGKILL)  # dies mid-file: the exact reader takes over where it stopped
+    got += list(items)
+    assert got == exact
+    assert list(iter_file(path, parallel=True)) == exact  # a new helper for the next file
+    assert inflate._helper.pid != old and not _alive(old)
+
+
+def test_forked_children_leave_the_parents_helper_alone(tmp_path):
+    path = str(tmp_path / "s.warc.gz")
+    write_warc(path, make_pages(90, filler_paragraphs=60))
+    exact = list(iter_file(path, parallel=False))
+    assert list(iter_file(path, parallel=True)) == exact
+    pid = inflate._helper.pid
+    child = os.fork()
+    if child == 0:  # (a pool worker would be forked like this) its own helper, same answers
+        ok = inflate._helper is None and list(iter_file(path, parallel=True)) == exact
+        ok = ok and inflate._helper.pid != pid
+        inflate.shutdown()
+        os._exit(0 if ok else 1)
+    assert os.waitpid(child, 0)[1] == 0
+    assert inflate._helper.pid == pid and list(iter_file(path, parallel=True)) == exact
+
+
 def test_plain_warc_and_arc_do_not_use_the_helper(tmp_path):
+    inflate.shutdown()
     path = str(tmp_path / "p.warc")
     write_warc(path, make_pages(3), gzip=False)
     items = iter_file(path, parallel=True)
     next(items)
-    assert _inflate_helpers() == 0
+    assert inflate._helper is None
     _assert_same(path, None)
 
 
 def test_small_files_are_not_inflated_in_parallel_by_default(tmp_path):
+    inflate.shutdown()
     path = str(tmp_path / "s.warc.gz")
     write_warc(path, make_pages(3))
     items = iter_file(path)
     next(items)
-    assert _inflate_helpers() == 0
+    assert inflate._helper is None
     items.close()
 
 

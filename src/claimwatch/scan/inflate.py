@@ -1,29 +1,29 @@
-"""Inflate a .warc.gz file in a forked helper process, for FastWARC to parse as plain WARC.
+"""Inflate a .warc.gz file in a helper process, for FastWARC to parse as plain WARC.
 
 FastWARC 2 holds the GIL while it inflates, so its gzip work (most of its time) cannot overlap with
 the scanner's own work. A thread does not help much either: the scanner's main thread is busy
 Python, and every time an inflate thread comes back from a C call it waits for the GIL (up to the
 switch interval), which left it far below its own speed (bench/inflate_thread.py). So the inflate
-work runs in a child process forked per file: ISA-L's multi-member gzip reader inflates straight
-into a ring of shared-memory slots (`mmap(-1, ...)` is shared with the child), and a pipe carries
-one small message per slot. `InflatedStream` is the file-like FastWARC reads (`read`, `tell`, and
-`seek` to where it already is, which is all FastWARC 2 asks of a stream).
+work runs in a helper process (inflate_helper.py: forked once per scanning process, it inflates
+file after file into a ring of shared-memory slots and sends one small message per slot), and
+`InflatedStream` is the file-like FastWARC reads (`read`, `tell`, and `seek` to where it already
+is, which is all FastWARC 2 asks of a stream), straight out of the shared slots.
 
 The prefilter's anchor scan over the inflated stream is shared out between the two processes: the
-child scans a piece (and sends the hits with it) only while the parent is behind, i.e. while more
-than one slot waits to be read; otherwise the parent scans the piece when it takes it. Whoever has
+helper scans a piece (and sends the hits with it) only while this side is behind, i.e. while more
+than the piece being read waits; otherwise this side scans the piece when it takes it. Whoever has
 spare time does it, and the results are the same either way.
 
 What the fast path gives up and gets back:
 
 * Offsets. FastWARC reports positions in the inflated stream; records must keep the offset of
   their gzip member in the stored file. `members.MemberChain` works out and proves the member
-  starts in the child (CRC-32s combined along the chain) and sends them along, so the parent only
+  starts in the helper (CRC-32s combined along the chain) and sends them along, so this side only
   looks them up.
 * Damage and odd layouts. ISA-L, FastWARC and our tail check do not agree on damaged gzip data,
   and FastWARC's own gzip reader has quirks (optional header fields), so nothing here reports
   damage: anything unexpected (inflate error, a record not starting a member, an empty member, a
-  header with FNAME/FEXTRA/..., members not tiling the file, a child that died) raises `Anomaly`,
+  header with FNAME/FEXTRA/..., members not tiling the file, a helper that died) raises `Anomaly`,
   and readers.py re-reads the file the exact way, skipping what it already handed out. A record is
   handed out only when the next one (or the end of the file) confirms its member, and once `MARGIN`
   more bytes inflated cleanly after it (or the file ended cleanly): damage further on does not
@@ -36,39 +36,62 @@ the exact path.
 from __future__ import annotations
 
 import contextlib
-import mmap
 import os
-import select
-import signal
-import struct
 import sys
 from array import array
 from collections import deque
 from collections.abc import Callable
 
 try:  # python-isal: optional; without it every file takes the exact path
-    from isal.isal_zlib import _GzipReader
-
-    from claimwatch.scan.members import MemberChain
+    from claimwatch.scan import inflate_helper
 except ImportError:  # pragma: no cover - depends on the environment
-    _GzipReader = MemberChain = None
+    inflate_helper = None
 
-AVAILABLE = _GzipReader is not None and hasattr(os, "fork") and sys.platform.startswith("linux")
+AVAILABLE = inflate_helper is not None and hasattr(os, "fork") and sys.platform.startswith("linux")
 
 _CHUNK = 1 << 20  # inflated bytes per slot of the ring (one message each)
-_AHEAD = 16 << 20  # bytes of ring: the child waits when this much is inflated but not yet taken
+_AHEAD = 16 << 20  # bytes of ring: the helper waits when this much is inflated but not yet read
 MARGIN = 256 << 10  # clean inflated bytes required after a record before it is vouched for
+_BEHIND = 2  # the helper scans a piece for anchors when this many sent pieces wait (the one being read too)
 
-# child -> parent messages: a piece (stream offset, length, new member starts, anchor hits or -1
-# when the parent is to scan it), then one end message (clean, chain complete, why it broke)
-_PIECE = struct.Struct("=cqqii")
-_END = struct.Struct("=c??i")
-
-_live: set[int] = set()  # pids of helper processes not yet reaped (tests look at it)
+_helper = None  # this process's inflate helper (started at the first file that needs it)
 
 
-class _ParentGone(Exception):
-    """(in the child) the parent closed its end: stop."""
+def _get_helper():
+    """The helper for this process, started (again) if there is none, it died, or the ring's
+    settings changed (tests change them)."""
+    global _helper
+    h = _helper
+    slots = max(2, _AHEAD // _CHUNK)
+    if h is not None and (h.dead or h.owner != os.getpid() or (h.slots, h.chunk) != (slots, _CHUNK)):
+        shutdown()
+        h = None
+    if h is None:
+        h = _helper = inflate_helper.Helper(slots, _CHUNK)
+    return h
+
+
+def shutdown() -> None:
+    """Stop this process's helper (it also stops by itself when this process exits)."""
+    global _helper
+    h, _helper = _helper, None
+    if h is not None:
+        if h.owner == os.getpid():
+            h.close()
+        else:
+            h.forget()
+
+
+def _forget_in_child() -> None:
+    # A forked child (a pool worker, the helper itself) must not use or stop its parent's helper.
+    global _helper
+    h, _helper = _helper, None
+    if h is not None:
+        h.forget()
+
+
+if AVAILABLE:
+    os.register_at_fork(after_in_child=_forget_in_child)
 
 
 class Anomaly(Exception):
@@ -76,23 +99,22 @@ class Anomaly(Exception):
 
 
 class InflatedStream:
-    """The inflated content of a gzip file, produced by a forked child process."""
+    """The inflated content of a gzip file, produced by the helper process."""
 
     def __init__(self, path: str, anchors: tuple[Callable[[bytes], list[int]], int] | None = None) -> None:
-        with open(path, "rb") as fh:
-            self._size = os.fstat(fh.fileno()).st_size
-            self._mm = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
-        self._chunk = _CHUNK
-        self._slots = max(2, _AHEAD // _CHUNK)
-        self._ring = mmap.mmap(-1, self._slots * self._chunk)  # anonymous: shared with the child
+        h = _get_helper()
+        if h.busy:  # (a stream not closed: its pieces are still coming)
+            shutdown()
+            h = _get_helper()
+        self._h = h
+        self._ring, self._ringv, self._chunk, self._slots = h.ring, h.ringv, h.chunk, h.slots
+        self._msgs = h.msgs
         self._pending: deque[tuple[int, int, int, list[int] | None]] = deque()  # (pos, n, slot, hits)
-        self._taken = 0  # pieces taken for reading so far (the k-th sits in slot k % slots)
         self._produced = 0  # inflated bytes announced so far
-        self._done = False  # the end message arrived (or the child is gone)
+        self._done = False  # the end message arrived (or the helper is gone)
         self._clean = False  # the whole file inflated without error
         self._complete = False  # ... and the proven member chain tiles it
         self._broken: str | None = None
-        self._ringv = memoryview(self._ring)
         self._at = self._len = 0  # the piece being read: where in the ring, its length ...
         self._off = 0  # ... the read position in it, and in the stream
         self._pos = 0
@@ -107,102 +129,54 @@ class InflatedStream:
         self._hits: list[int] = []
         self._hit_i = 0  # clear(): first hit not yet behind the caller
         self._hits_upto = 0  # inflated bytes scanned for anchors so far
-        msg_r, msg_w = os.pipe()
-        ack_r, ack_w = os.pipe()
-        self._pid = os.fork()
-        if self._pid == 0:  # the child: never returns
-            os.close(msg_r)
-            os.close(ack_w)
-            self._child(msg_w, ack_r)
-        _live.add(self._pid)
-        os.close(msg_w)
-        os.close(ack_r)
-        self._msgs = open(msg_r, "rb", buffering=1 << 16)  # noqa: SIM115 - closed in close()
-        self._ack = ack_w
-
-    # ------------------------------------------------------------ the child process
-
-    def _child(self, out: int, acks: int) -> None:
-        code = 0
         try:
-            with contextlib.suppress(ValueError):  # (only possible from the main thread)
-                signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
-            os.set_blocking(acks, False)
-            clean, chain = False, MemberChain(self._mm, self._size)
-            ring, chunk, slots, scan = memoryview(self._ring), self._chunk, self._slots, self._scan
-            made = freed = pos = 0  # pieces made / slots given back by the parent / stream offset
+            h.start(path, self._scan, _BEHIND)
+        except OSError:
+            shutdown()
+            raise Anomaly("inflate helper gone") from None
 
-            def take_acks() -> int:
-                try:
-                    got = os.read(acks, 4096)
-                except BlockingIOError:
-                    return 0
-                if not got:
-                    raise _ParentGone
-                return len(got)
-
-            try:
-                reader = _GzipReader(memoryview(self._mm))
-                while True:
-                    freed += take_acks()
-                    while made - freed >= slots:  # the ring is full: wait for the parent
-                        select.select([acks], [], [])
-                        freed += take_acks()
-                    slot = (made % slots) * chunk
-                    n = reader.readinto(ring[slot : slot + chunk])
-                    if not n:
-                        chain.end()
-                        clean = True
-                        break
-                    piece = ring[slot : slot + n]
-                    chain.add(pos, piece)
-                    starts = chain.starts[:]  # (the first message also carries the start at 0)
-                    del chain.starts[:]  # sent: the parent keeps them
-                    # Scan here only while the parent is behind: besides the piece it reads, one
-                    # sent before waits for it.
-                    freed += take_acks()
-                    hits = scan(piece) if scan is not None and made - freed >= 2 else None
-                    flat = array("q", [x for s in starts for x in s])
-                    found = array("q", hits or ())
-                    _write(out, _PIECE.pack(b"P", pos, n, len(starts), -1 if hits is None else len(hits))
-                           + flat.tobytes() + found.tobytes())
-                    pos += n
-                    made += 1
-            except _ParentGone:
-                return
-            except Exception:  # noqa: BLE001 - any inflate error only means "take the exact path"
-                clean = False
-            why = (chain.broken or "").encode()
-            _write(out, _END.pack(b"E", clean, chain.complete, len(why)) + why)
-        except BaseException:  # noqa: BLE001 - the parent sees a child without an end message
-            code = 1
-        finally:
-            os._exit(code)  # never run the parent's atexit handlers or flush its buffers here
-
-    # ------------------------------------------------------------ messages from the child
+    # ------------------------------------------------------------ messages from the helper
 
     def _receive(self) -> bool:
         """Read one message (blocking); False when there is none left."""
         if self._done:
             return False
-        rd = self._msgs
-        head = rd.read(_PIECE.size if rd.peek(1)[:1] == b"P" else _END.size)
-        if head[:1] == b"P" and len(head) == _PIECE.size:
-            _, pos, n, nstarts, nhits = _PIECE.unpack(head)
-            raw = rd.read(16 * nstarts + 8 * max(nhits, 0))
-            if len(raw) == 16 * nstarts + 8 * max(nhits, 0):
-                flat = array("q", raw[: 16 * nstarts]).tolist()
-                self._starts.extend(zip(flat[0::2], flat[1::2]))
-                hits = array("q", raw[16 * nstarts :]).tolist() if nhits >= 0 else None
-                self._pending.append((pos, n, (len(self._pending) + self._taken) % self._slots, hits))
-                self._produced = pos + n
-                return True
-        elif head[:1] == b"E" and len(head) == _END.size:
-            _, self._clean, self._complete, k = _END.unpack(head)
-            self._broken = rd.read(k).decode("utf-8", "replace") or None
-        # the end message, or a child that died mid-message: nothing more will come
-        self._done = True
+        h, rd = self._h, self._msgs
+        P, E = inflate_helper.PIECE, inflate_helper.END
+        try:
+            head = rd.read(P.size if rd.peek(1)[:1] == b"P" else E.size)
+            if head[:1] == b"P" and len(head) == P.size:
+                _, pos, n, nstarts, nhits = P.unpack(head)
+                size = 16 * nstarts + 8 * max(nhits, 0)
+                raw = rd.read(size)
+                if len(raw) == size:
+                    flat = array("q", raw[: 16 * nstarts]).tolist()
+                    self._starts.extend(zip(flat[0::2], flat[1::2]))
+                    hits = array("q", raw[16 * nstarts :]).tolist() if nhits >= 0 else None
+                    self._pending.append((pos, n, h.received % self._slots, hits))
+                    h.received += 1
+                    self._produced = pos + n
+                    return True
+            elif head[:1] == b"E" and len(head) == E.size:
+                _, self._clean, self._complete, k = E.unpack(head)
+                why = rd.read(k)
+                if len(why) == k:
+                    self._broken = why.decode("utf-8", "replace") or None
+                    self._done = True
+                    h.busy = False
+                    return False
+        except (OSError, ValueError):  # (a closed pipe)
+            pass
+        # a helper that died (mid-message): nothing more will come, and it must not be used again
+        self._clean = False
+        self._done = h.dead = True
         return False
+
+    def _give_back(self, pieces: int = 1) -> None:
+        """Tell the helper that `pieces` slots are free again (it counts them over its life)."""
+        if not self._h.dead:
+            with contextlib.suppress(OSError):  # (a dead helper: _receive notices)
+                self._h.send(b"a" * pieces)
 
     # ------------------------------------------------------------ file-like for FastWARC
 
@@ -219,16 +193,13 @@ class InflatedStream:
         return self._ring[at + off : at + stop]  # (straight out of the shared slot: one copy)
 
     def _next_piece(self) -> bool:
-        if self._len:  # the piece read to its end: its slot goes back to the child
+        if self._len:  # the piece read to its end: its slot goes back to the helper
             self._len = self._off = 0
-            if not self._done:  # (a child that has sent its end message reads no more)
-                with contextlib.suppress(BrokenPipeError):
-                    os.write(self._ack, b"\x01")
+            self._give_back()
         if not self._pending and not self._receive():
             self._eof = True
             return False
         pos, n, slot, hits = self._pending.popleft()
-        self._taken += 1
         self._at, self._len = slot * self._chunk, n
         if self._scan is not None:
             self._note_hits(pos, self._ringv[self._at : self._at + n], hits)
@@ -267,24 +238,21 @@ class InflatedStream:
         return True
 
     def close(self) -> None:
-        if self._pid:
-            if not self._done:
-                try:
-                    os.kill(self._pid, signal.SIGKILL)  # stopped early: the rest is not wanted
-                except ProcessLookupError:
-                    pass
-            try:
-                os.waitpid(self._pid, 0)
-            except ChildProcessError:
-                pass
-            _live.discard(self._pid)
-            self._pid = 0
-            self._msgs.close()
-            os.close(self._ack)
+        """Give every slot of this file back, first stopping the helper if it is not done."""
+        if self._h is None:
+            return
+        if not self._done and not self._h.dead:
+            with contextlib.suppress(OSError):
+                self._h.send(b"S")  # stopped early: the rest is not wanted
+        held = len(self._pending) + (1 if self._len else 0)
         self._pending.clear()
-        self._ringv.release()
-        self._ring.close()
-        self._mm.close()
+        self._len = 0
+        while self._receive():  # (pieces still on their way, until the end message)
+            self._pending.clear()
+            held += 1
+        if held:
+            self._give_back(held)
+        self._h = None
 
     # ------------------------------------------------------------ checks for the fast path
 
@@ -345,9 +313,3 @@ class InflatedStream:
             raise Anomaly("inflate failed")
         if not self._complete:
             raise Anomaly(self._broken or "gzip members do not add up")
-
-
-def _write(fd: int, data: bytes) -> None:
-    view = memoryview(data)
-    while view:
-        view = view[os.write(fd, view) :]
