@@ -8,6 +8,7 @@ which load in milliseconds instead of compiling for seconds.
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable, Iterator
 from functools import partial
@@ -17,8 +18,15 @@ from claimwatch.scan import hscache
 from claimwatch.scan.worker import FileResult, scan_file
 
 
-def _task(path: str, prefilter: bool) -> FileResult:
-    return scan_file(path, prefilter=prefilter)
+def _task(path: str, prefilter: bool, parallel: bool | None) -> FileResult:
+    return scan_file(path, prefilter=prefilter, parallel=parallel)
+
+
+def _cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # (not on every platform)
+        return os.cpu_count() or 1
 
 
 def _start_method() -> str:
@@ -51,14 +59,17 @@ def run_local(
     init = {} if method == "fork" else {"initializer": hsdb.preload, "initargs": (blobs,)}
     import multiprocessing as mp
 
-    pool = mp.get_context(method).Pool(processes=min(workers, len(paths)), **init)
-    return _collect(pool, paths, prefilter, progress)
+    processes = min(workers, len(paths))
+    pool = mp.get_context(method).Pool(processes=processes, **init)
+    # A worker's inflate helper (a second process) only pays while a core is left for it.
+    parallel = None if processes < _cores() else False
+    return _collect(pool, paths, prefilter, parallel, progress)
 
 
-def _collect(pool, paths: list[str], prefilter: bool, progress) -> Iterator[FileResult]:
+def _collect(pool, paths: list[str], prefilter: bool, parallel: bool | None, progress) -> Iterator[FileResult]:
     with pool:
         # imap keeps input order; chunksize 1 so a big file does not hold back a batch of small ones.
-        for res in pool.imap(partial(_task, prefilter=prefilter), paths, chunksize=1):
+        for res in pool.imap(partial(_task, prefilter=prefilter, parallel=parallel), paths, chunksize=1):
             if progress is not None:
                 progress(res.size, res.records)
             yield res

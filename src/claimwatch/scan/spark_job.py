@@ -32,7 +32,8 @@ def _scan_one(item: tuple[int, str], prefilter: bool, blobs: dict[str, bytes] | 
         from claimwatch.detect import hsdb
 
         hsdb.preload(blobs)
-    r = scan_file(path, prefilter=prefilter)
+    # Spark runs one task per core: no core is left for an inflate helper process.
+    r = scan_file(path, prefilter=prefilter, parallel=False)
     # Plain tuples travel between JVM and Python workers without needing our classes pickled by value.
     return (index, r.path, r.findings, r.errors, r.records, r.candidates, r.size)
 

@@ -71,17 +71,20 @@ def scan_file(
     *,
     prefilter: bool = True,
     progress: Callable[[int, int], None] | None = None,
+    parallel: bool | None = None,
 ) -> FileResult:
     """Read every document record of `path`, detect claims, and report damage line by line.
 
     Never raises for a bad file: an unreadable file gives one error line and no findings.
     `progress(bytes_done_delta, records_delta)` is called now and then (for the progress bar).
+    `parallel`: inflate .warc.gz files in a helper process (readers.iter_file); None: by file size.
+    False where every core already runs a scan (many workers, Spark tasks): the helper needs a core.
     """
     res = FileResult(path)
     try:
         res.size = os.path.getsize(path)
         # With the prefilter on, the parallel reader also scans the inflated stream for its anchors.
-        items = iter_file(path, anchors=(anchor_ends, longest_anchor()) if prefilter else None)
+        items = iter_file(path, anchors=(anchor_ends, longest_anchor()) if prefilter else None, parallel=parallel)
     except FileNotFoundError:
         res.errors.append(error_line(path, None, "no such file"))
         return res
