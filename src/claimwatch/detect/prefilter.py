@@ -39,7 +39,6 @@ excepted); a payload flagged html=True that the extractor does not read as HTML.
 from __future__ import annotations
 
 import array
-import functools
 import hashlib
 import itertools
 import struct
@@ -179,9 +178,21 @@ class Prefilter:
     def passes(self, data: bytes, raw_clear: bool = False, html: bool | Callable[[], bool] = False) -> bool:
         """Some reading of `data` has an anchor and passes the gate (a reading whose gate fails may
         still be one the extractor does not choose, so the others are tried too)."""
-        ask = functools.cache(html) if callable(html) else lambda: html  # (asked at most once)
+        ask = _once(html) if callable(html) else lambda: html
         return any(self._scan(text) is not None and self.gate.passes(text, ask())
                    for text in self._readings(bytes(data), raw_clear))
+
+
+def _once(f: Callable[[], bool]) -> Callable[[], bool]:
+    """`f`, called at most once (functools.cache costs ~20 us to set up, per payload)."""
+    memo: list[bool] = []
+
+    def ask() -> bool:
+        if not memo:
+            memo.append(f())
+        return memo[0]
+
+    return ask
 
 
 _lock = threading.Lock()
