@@ -278,10 +278,13 @@ def test_small_files_are_not_inflated_in_parallel_by_default(tmp_path):
 
 
 @pytest.mark.timeout(120)
-def test_gzip_members_larger_than_their_data_never_stall(tmp_path, monkeypatch):
+def test_gzip_members_larger_than_their_data_never_stall(tmp_path, monkeypatch, request):
     # Stored (level 0) members are a little larger than what they inflate to: the member walk then
-    # looks for member starts beyond the inflated data. A small ring makes every wait reachable.
+    # runs ahead of the magic search. Small limits make every wait reachable.
+    monkeypatch.setattr(members, "SCAN_BYTES", 64 << 10)
     monkeypatch.setattr(inflate, "_AHEAD", 1 << 20)
+    inflate.shutdown()  # (a helper forked before the patch would search with the old block size)
+    request.addfinalizer(inflate.shutdown)
     src = str(tmp_path / "src.warc.gz")
     write_warc(src, make_pages(40, filler_paragraphs=40))
     stored = b"".join(gzip.compress(zlib.decompress(m, 31), compresslevel=0, mtime=0) for m in _members(src))
@@ -360,11 +363,13 @@ def test_gzip_magic_inside_member_data(tmp_path, before):
         assert _vouched(str(path)) >= 0
 
 
-@pytest.mark.parametrize("seed", [1, 2, 3])
-def test_member_chain_magic_search_finds_every_magic(seed):
-    # Magics planted at random places, next to each other and near the end of the data: every
-    # search gives the first one at or after its start (bytes.find's answer), refused ones are
-    # passed over, and none is given that leaves no room for a whole member.
+@pytest.mark.parametrize("seed, scan_bytes", [(1, 1 << 20), (2, 64), (3, 7), (4, 2)])
+def test_member_chain_magic_search_finds_every_magic(monkeypatch, seed, scan_bytes):
+    # Magics planted at random places, next to each other, across the edges of the blocks searched
+    # at a time and near the end of the data: every search gives the first one at or after its
+    # start (bytes.find's answer), refused ones are passed over, and none is given that leaves no
+    # room for a whole member.
+    monkeypatch.setattr(members, "SCAN_BYTES", scan_bytes)
     rng = random.Random(seed)
     data = bytearray(rng.randbytes(3000).replace(b"\x1f", b"\x00"))
     for at in [0, 1, 6, 7, 63, 64, 65, 127, 500, 501, *rng.sample(range(2, 2970), 40), 2977, 2979, 2981, 2997]:

@@ -4,9 +4,10 @@ ISA-L inflates the multi-member file in one go, checking each member's CRC-32 an
 say where one member ends and the next begins; records must keep the file offset of their member.
 `MemberChain` finds that chain from the stored bytes and proves it against the inflated data:
 
-* Candidates for a member start are the gzip magics (1f 8b 08) in the file, found with the stored
-  bytes' own `find` (memchr speed: a search from one member start finds the next one, and random
-  magics inside deflate data are rare, about one in 16 MB).
+* Candidates for a member start are the gzip magics (1f 8b 08) in the file, found a block of stored
+  bytes at a time with a one-literal Hyperscan database (several times the speed of `find`, which
+  stops at every 1f byte of the compressed data); random magics inside deflate data are rare,
+  about one in 16 MB.
 * From one member start, the next is the first candidate after it whose preceding trailer (CRC-32,
   ISIZE) fits the stored bytes in between (deflate packs at most 1032 bytes into one, and stores
   data with a few bytes of overhead per block). A magic inside deflate data seldom passes; one
@@ -26,12 +27,25 @@ process only looks up the proven starts (`starts`, sent over as they are proven)
 
 from __future__ import annotations
 
+import bisect
 import struct
 
+import hyperscan
 from isal.isal_zlib import crc32, crc32_combine  # crc32 keeps the GIL but is fast (~10 GB/s)
 
 MIN_MEMBER = 20  # 10-byte header + empty deflate block (2) + 8-byte trailer
 MAGIC = b"\x1f\x8b\x08"  # gzip ID1 ID2, deflate
+SCAN_BYTES = 1 << 20  # stored bytes searched for magics at a time
+_magic_db: hyperscan.Database | None = None  # compiled on first use (~1 ms)
+
+
+def _database() -> hyperscan.Database:
+    global _magic_db
+    if _magic_db is None:
+        db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
+        db.compile(expressions=[MAGIC], ids=[0], elements=1, flags=0, literal=True)
+        _magic_db = db
+    return _magic_db
 _trailer = struct.Struct("<II").unpack_from  # CRC-32 and ISIZE ending a member
 
 
@@ -48,9 +62,12 @@ class MemberChain:
         """`stored`: the file's bytes (an mmap or bytes: indexing, the buffer protocol and `find`)."""
         self._z = stored
         self._size = size
-        self._last = size - MIN_MEMBER + len(MAGIC)  # a magic ending after this leaves no room for a member
+        self._last = size - MIN_MEMBER  # a magic starting after this leaves no room for a member
         self._from = 0  # candidates before this were refused by the walk
-        self._found = (-1, None)  # the last search: (from, result)
+        self._cands: list[int] = []  # magics found so far, ascending ...
+        self._scanned = 0  # ... in the stored bytes before this offset
+        self._db = _database()
+        self._scratch = hyperscan.Scratch(self._db)
         # proven member starts: (inflated offset, offset in the file); the owner takes them away
         self.starts: list[tuple[int, int]] = []
         self.broken: str | None = None  # why the chain ended before the end of the file
@@ -129,7 +146,28 @@ class MemberChain:
     def _next(self, at: int) -> int | None:
         """The first candidate at or after `at` not refused yet (None: none in the file)."""
         at = max(at, self._from)
-        if self._found[0] != at:  # (a walk that waits for more data asks again from the same place)
-            q = self._z.find(MAGIC, at, self._last)
-            self._found = (at, q if q >= 0 else None)
-        return self._found[1]
+        cands = self._cands
+        while True:
+            i = bisect.bisect_left(cands, at)
+            if i < len(cands):
+                return cands[i]
+            if self._scanned > self._last:
+                return None
+            self._scan()
+
+    def _scan(self) -> None:
+        start = self._scanned
+        stop = min(start + SCAN_BYTES, self._last + 1)  # magic starts looked for: [start, stop)
+        found = self._cands
+        if len(found) > 4096:  # the walk never looks back past its current member
+            del found[: bisect.bisect_left(found, self._c)]
+        n = len(found)
+        view = memoryview(self._z)[start : min(stop + len(MAGIC) - 1, self._size)]
+        try:
+            self._db.scan(view, match_event_handler=lambda _id, _frm, to, _flags, _ctx: found.append(start + to - 3),
+                          scratch=self._scratch)
+        finally:
+            view.release()
+        if n < len(found) and found[-1] >= stop:
+            del found[bisect.bisect_left(found, stop, n) :]
+        self._scanned = stop
