@@ -31,8 +31,8 @@ from claimwatch.scan import inflate, tail
 # Record types whose payload is a document (design: ARC records are responses).
 SCAN_TYPES = frozenset({"response", "resource", "conversion"})
 
-# .warc.gz files from this size on are inflated in a helper process by default (forking one costs
-# ~1 ms per file; the overlap it buys is worth that from a few MB on).
+# .warc.gz files from this size on are inflated in a helper process by default (the hand-over costs
+# about a millisecond per file; the overlap it buys is worth that from a few MB on).
 PARALLEL_MIN_BYTES = 4 << 20
 
 # Stable record id for ARC records, which have none: "<arc:BASENAME:OFFSET>" (docs/scan.md).
@@ -108,7 +108,7 @@ def iter_file(
     read with FastWARC and ARC files with warcio (FastWARC has no ARC support).
     `digests` fills Record.payload_digest (off on the hot path: one header lookup less per record).
     `parallel` inflates .warc.gz files in a helper process while FastWARC parses (inflate.py); None:
-    for files of at least PARALLEL_MIN_BYTES (on small files the fork costs more than it saves).
+    for files of at least PARALLEL_MIN_BYTES (on small files the hand-over costs more than it saves).
     False keeps gzip inflate inside FastWARC: the exact path the parallel one falls back to (tests
     compare the two).
     Raises NotAnArchive (and OSError) before the first record when the file cannot be read at all.
