@@ -62,7 +62,8 @@ def _get_helper():
     settings changed (tests change them)."""
     global _helper
     h = _helper
-    slots = max(2, _AHEAD // _CHUNK)
+    # (vouch() waits for MARGIN bytes beyond the piece being read: the ring must hold them besides)
+    slots = max(2, _AHEAD // _CHUNK, 2 + -(-MARGIN // _CHUNK))
     if h is not None and (h.dead or h.owner != os.getpid() or (h.slots, h.chunk) != (slots, _CHUNK)):
         shutdown()
         h = None
@@ -72,7 +73,9 @@ def _get_helper():
 
 
 def shutdown() -> None:
-    """Stop this process's helper (it also stops by itself when this process exits)."""
+    """Stop this process's helper (it also stops by itself when this process exits). In a forked
+    child (a pool worker, the helper itself) only the parent's ends are dropped: never use or stop
+    the parent's helper."""
     global _helper
     h, _helper = _helper, None
     if h is not None:
@@ -82,16 +85,8 @@ def shutdown() -> None:
             h.forget()
 
 
-def _forget_in_child() -> None:
-    # A forked child (a pool worker, the helper itself) must not use or stop its parent's helper.
-    global _helper
-    h, _helper = _helper, None
-    if h is not None:
-        h.forget()
-
-
 if AVAILABLE:
-    os.register_at_fork(after_in_child=_forget_in_child)
+    os.register_at_fork(after_in_child=shutdown)
 
 
 class Anomaly(Exception):
@@ -289,7 +284,7 @@ class InflatedStream:
         while i < n and starts[i][0] < u:
             i += 1
         if i == n or starts[i][0] != u:
-            # A record read is a record whose member start the child has already placed (or not).
+            # A record read is a record whose member start the helper has already placed (or not).
             raise Anomaly(self._broken or "record does not start a gzip member")
         c = starts[i][1]
         if i > 4096:  # the starts behind the caller are no longer needed

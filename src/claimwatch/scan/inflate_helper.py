@@ -100,8 +100,9 @@ class Helper:
                 os.waitpid(self.pid, 0)
             self.pid = 0
         self.dead = True
-        self.ringv.release()
-        self.ring.close()
+        with contextlib.suppress(BufferError):  # (a slice of the ring still referenced somewhere)
+            self.ringv.release()
+            self.ring.close()
 
     def forget(self) -> None:
         """In a forked child of the owner: drop the owner's ends without touching the helper."""
