@@ -387,3 +387,54 @@ def test_member_chain_magic_search_finds_every_magic(monkeypatch, seed, scan_byt
         assert chain._next(at) == next((q for q in every if q >= at), None)
     chain._from = every[10] + 1  # the walk refused the eleventh
     assert chain._next(every[10]) == every[11] and chain._next(0) == every[11]
+
+
+def test_file_truncated_while_the_helper_reads_it(tmp_path, monkeypatch):
+    # The helper maps the stored file: touching pages cut off under it kills it (SIGBUS). The scan
+    # goes on the exact way, which then finds the file cut: records before the cut, then one error
+    # (and no "Fatal Python error" dump from the helper: see test below).
+    monkeypatch.setattr(inflate, "_AHEAD", 1 << 20)  # a small ring: the helper cannot be past the cut yet
+    path = tmp_path / "t.warc.gz"
+    write_warc(str(path), make_pages(800, filler_paragraphs=60))
+    full = list(iter_file(str(path), parallel=False))
+    size = path.stat().st_size
+    assert len(gzip.decompress(path.read_bytes())) > 3 * (3 << 20)  # the cut, half way, lies past the ring (3 MiB)
+    items = iter_file(str(path), parallel=True)
+    got = [next(items)]
+    pid = inflate._helper.pid
+    os.truncate(path, size // 2)
+    got += list(items)
+    records = [i for i in got if isinstance(i, readers.Record)]
+    errors = [i for i in got if isinstance(i, readers.ReadError)]
+    assert records and records == full[: len(records)] and len(records) < len(full)
+    assert len(errors) == 1 and errors[0].offset <= size // 2
+    # The helper died of it (pages past the cut), or read the zeros of the cut page as bad deflate
+    # data and said so; either way it is not busy, and the next scan reads the cut file as it is.
+    assert inflate._helper.dead or not inflate._helper.busy
+    again = list(iter_file(str(path), parallel=True))
+    assert again == list(iter_file(str(path), parallel=False))
+    assert [i for i in again if isinstance(i, readers.Record)] == records
+    assert inflate._helper.pid == pid or not _alive(pid)  # (a dead one was reaped)
+
+
+def test_a_helper_killed_by_sigbus_prints_nothing(tmp_path):
+    # pytest runs with faulthandler on, which the helper inherits: it must not dump its stack.
+    import subprocess
+    import sys
+
+    path = tmp_path / "t.warc.gz"
+    write_warc(str(path), make_pages(800, filler_paragraphs=60))
+    script = (
+        "import os, sys\n"
+        "from claimwatch.scan import inflate\n"
+        "from claimwatch.scan.readers import iter_file\n"
+        "inflate._AHEAD = 1 << 20\n"
+        "items = iter_file(sys.argv[1], parallel=True)\n"
+        "next(items)\n"
+        "os.truncate(sys.argv[1], os.path.getsize(sys.argv[1]) // 2)\n"
+        "print(sum(1 for _ in items))\n"
+    )
+    done = subprocess.run([sys.executable, "-X", "faulthandler", "-c", script, str(path)],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and int(done.stdout) > 0
+    assert "Fatal Python error" not in done.stderr and "Traceback" not in done.stderr

@@ -24,6 +24,7 @@ handlers or flushes its buffers (os._exit).
 from __future__ import annotations
 
 import contextlib
+import faulthandler
 import mmap
 import os
 import pickle
@@ -119,6 +120,9 @@ class Helper:
 def _serve(cmd: int, out: int, ring: memoryview, slots: int, chunk: int) -> None:
     with contextlib.suppress(ValueError):  # (only possible from the main thread)
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    # A file cut under the mapping kills the helper (SIGBUS) and the parent reads it the exact way:
+    # no "Fatal Python error" dump on the user's terminal for that (pytest, -X faulthandler).
+    faulthandler.disable()
     state = _Commands(cmd)
     while True:
         try:
