@@ -156,3 +156,33 @@ def test_corpus_files_scan_the_same_on_every_path(monkeypatch):
         scanned += fast.records > 0
     assert scanned >= 10
 
+
+
+@pytest.mark.parametrize("chunk", [4093, 1 << 20])
+def test_anchors_outside_a_block_do_not_unmark_it(tmp_path, monkeypatch, chunk):
+    # Lexicon words in a record's WARC header (its URI) and in the records around it: the block's
+    # own bytes decide (stream.block_clear), where they are still at hand when it is read.
+    docs = []
+    for i in range(300):
+        uri = f"https://uyghur-emotion.example/{i:03d}/recognition"  # anchors in every WARC header
+        body = b"Plain product copy about lenses and storage. " * 200
+        if i % 7 == 3:
+            body += "supports Uyghur ethnicity recognition".encode()  # ... and in some blocks
+        docs.append((uri, body, "text/plain"))
+    path = str(tmp_path / "h.warc.gz")
+    write_resource_warc(path, docs)
+    monkeypatch.setattr(readers, "PARALLEL_MIN_BYTES", 0)
+    records = _records(path, monkeypatch, chunk)
+    assert len(records) == 300 and all(anchor_ends(r.uri.encode()) for r in records)
+    for rec in records:
+        if rec.anchor_free:
+            assert anchor_ends(rec.block) == [], rec.uri
+        if b"Uyghur" in rec.block:
+            assert not rec.anchor_free, rec.uri
+    free = sum(r.anchor_free for r in records)
+    if chunk > 1 << 16:  # (pieces smaller than a record never hold one whole: nothing is marked)
+        assert free > 0.8 * sum(b"Uyghur" not in r.block for r in records)  # most clean blocks are
+    fast = _scan(path, monkeypatch, parallel=True, chunk=chunk)
+    full = _scan(path, monkeypatch, parallel=False, prefilter=False)
+    assert fast.findings == full.findings and fast.errors == full.errors == []
+    assert len(fast.findings) >= 40

@@ -53,6 +53,7 @@ _CHUNK = 1 << 20  # inflated bytes per slot of the ring (one message each)
 _AHEAD = 16 << 20  # bytes of ring: the helper waits when this much is inflated but not yet read
 MARGIN = 256 << 10  # clean inflated bytes required after a record before it is vouched for
 _BEHIND = 2  # the helper scans a piece for anchors when this many sent pieces wait (the one being read too)
+_HEADER_MAX = 1 << 16  # block_clear() looks this far for the end of a record's WARC header
 
 _helper = None  # this process's inflate helper (started at the first file that needs it)
 
@@ -110,7 +111,7 @@ class InflatedStream:
         self._clean = False  # the whole file inflated without error
         self._complete = False  # ... and the proven member chain tiles it
         self._broken: str | None = None
-        self._at = self._len = 0  # the piece being read: where in the ring, its length ...
+        self._at = self._len = self._piece_pos = 0  # the piece being read: in the ring, its length, in the stream ...
         self._off = 0  # ... the read position in it, and in the stream
         self._pos = 0
         self._eof = False  # read() has returned the end of the stream
@@ -195,7 +196,7 @@ class InflatedStream:
             self._eof = True
             return False
         pos, n, slot, hits = self._pending.popleft()
-        self._at, self._len = slot * self._chunk, n
+        self._at, self._len, self._piece_pos = slot * self._chunk, n, pos
         if self._scan is not None:
             self._note_hits(pos, self._ringv[self._at : self._at + n], hits)
         return True
@@ -268,6 +269,30 @@ class InflatedStream:
             i = 0
         self._hit_i = i
         return free
+
+    def block_clear(self, u: int, block: bytes) -> bool | None:
+        """clear() over exactly the bytes of `block`, the record at `u` having just been read: its
+        WARC header, and the request and metadata records that follow it, often hold an anchor
+        (base32 digests spell "1:n", "joy", ...) that its block does not. None when the piece being
+        read no longer holds the record whole: ask clear() over its whole range then.
+
+        The block is looked for after the first blank line following `u` and compared byte for
+        byte with `block`: a wrong guess only gives None, and a right one means the hits inside
+        those bytes are exactly the anchors in `block`."""
+        start, size, at = self._piece_pos, self._len, self._at
+        if self._scan is None or not start <= u < start + size:
+            return None
+        lo, hi = at + u - start, at + size
+        ring = self._ring
+        ends = [e + k for e, k in ((ring.find(b"\n\r\n", lo, min(hi, lo + _HEADER_MAX)), 3),
+                                   (ring.find(b"\n\n", lo, min(hi, lo + _HEADER_MAX)), 2)) if e >= 0]
+        if not ends:
+            return None
+        b, n = min(ends), len(block)
+        if b + n > hi or ring[b : b + n] != block:  # (an mmap slice compares at memcmp speed)
+            return None
+        s = start + b - at
+        return self.clear(s, s + n)
 
     def vouch(self) -> None:
         """Raise Anomaly unless MARGIN clean bytes follow the read position (or the file ended cleanly)."""

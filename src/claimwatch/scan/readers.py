@@ -240,8 +240,9 @@ def _iter_inflated(path: str, types: frozenset[str] | None, digests: bool, ancho
     """The fast path of `_iter_parallel`; raises inflate.Anomaly (or FastWARC's error) where it cannot go on.
 
     A record is held back until the next one (or the end of the file) shows that its gzip member
-    ended cleanly (CRC and size checked) where the next one starts; that is also when its stored
-    bytes are known to end (at the latest where the next record starts) for `anchor_free`.
+    ended cleanly (CRC and size checked) where the next one starts. Its `anchor_free` looks at its
+    block's own bytes when they are still at hand (stream.block_clear), else at everything up to
+    the next record read (the block ends there at the latest).
     """
     from fastwarc.warc import ArchiveIterator
 
@@ -250,6 +251,7 @@ def _iter_inflated(path: str, types: frozenset[str] | None, digests: bool, ancho
     vouch = stream.vouch
     held: Record | None = None
     held_u = 0  # inflated offset of the held record
+    held_free: bool | None = None  # block_clear() of the held record
     last: int | None = None  # offset of the last record handed out (the exact reader's tail check starts there)
     try:
         it = ArchiveIterator(
@@ -260,7 +262,8 @@ def _iter_inflated(path: str, types: frozenset[str] | None, digests: bool, ancho
             u = rec.stream_pos
             pos = member_at(u)
             if held is not None:
-                held.anchor_free = stream.clear(held_u, u)  # (False when no anchors were asked for)
+                # (False when no anchors were asked for)
+                held.anchor_free = held_free if held_free is not None else stream.clear(held_u, u)
                 yield held
                 held = None
             h = rec.headers
@@ -269,13 +272,14 @@ def _iter_inflated(path: str, types: frozenset[str] | None, digests: bool, ancho
             block = rec.reader.read()
             if len(block) < rec.content_length:
                 raise inflate.Anomaly("short block")
+            held_free = stream.block_clear(u, block)
             vouch()
             last = pos
             held = _record(rec, pos, block, digests)
             held_u = u
         stream.finish()
         if held is not None:
-            held.anchor_free = stream.clear(held_u, stream.tell_end())
+            held.anchor_free = held_free if held_free is not None else stream.clear(held_u, stream.tell_end())
     finally:
         stream.close()
     if held is not None:
