@@ -278,17 +278,25 @@ class InflatedStream:
 
         The block is looked for after the first blank line following `u` and compared byte for
         byte with `block`: a wrong guess only gives None, and a right one means the hits inside
-        those bytes are exactly the anchors in `block`."""
+        those bytes are exactly the anchors in `block`. Calls come in stream order, like clear()'s."""
+        if self._scan is None:
+            return None
+        # FastWARC has the block from this stream: it lies between u and the read position. With
+        # no anchor there at all (most records), nothing needs finding or comparing.
+        if self.clear(u, self._pos):
+            return True
         start, size, at = self._piece_pos, self._len, self._at
-        if self._scan is None or not start <= u < start + size:
+        if not start <= u < start + size:
             return None
         lo, hi = at + u - start, at + size
         ring = self._ring
-        ends = [e + k for e, k in ((ring.find(b"\n\r\n", lo, min(hi, lo + _HEADER_MAX)), 3),
-                                   (ring.find(b"\n\n", lo, min(hi, lo + _HEADER_MAX)), 2)) if e >= 0]
-        if not ends:
+        # the first blank line: CRLF as WARC writes them, a bare LF before it only if there is one
+        # (each search stops where the other found one: a search that finds nothing reads it all)
+        crlf = ring.find(b"\n\r\n", lo, min(hi, lo + _HEADER_MAX))
+        lf = ring.find(b"\n\n", lo, crlf if crlf >= 0 else min(hi, lo + _HEADER_MAX))
+        if lf < 0 and crlf < 0:
             return None
-        b, n = min(ends), len(block)
+        b, n = (lf + 2 if lf >= 0 else crlf + 3), len(block)
         if b + n > hi or ring[b : b + n] != block:  # (an mmap slice compares at memcmp speed)
             return None
         s = start + b - at
