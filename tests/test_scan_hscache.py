@@ -111,5 +111,5 @@ def test_prefilter_literal_list_from_the_cache_equals_a_fresh_one(tmp_path):
     env = {**os.environ, "CLAIMWATCH_CACHE_DIR": str(tmp_path / "cache")}
     runs = [subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True,
                            timeout=120, check=True).stdout for _ in range(2)]
-    assert any(name.name.split("-", 1)[1].startswith("prefilter-literals-") for name in (tmp_path / "cache").iterdir())
+    assert any(name.name.split("-", 1)[1].startswith("prefilter-tables-") for name in (tmp_path / "cache").iterdir())
     assert runs[0] == runs[1] and json.loads(runs[0])[0] > 1000

@@ -1,5 +1,6 @@
-"""The matcher's and the gate's derived tables travel through hsdb.made_bytes (the scanner's disk
-cache): from the cache they must equal freshly derived ones, and their keys must follow every input."""
+"""The matcher's, the gate's and the prefilter's derived tables travel through hsdb.made_bytes (the
+scanner's disk cache): from the cache they must equal freshly derived ones, and their keys must
+follow every input."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import subprocess
 import sys
 
 from claimwatch.detect import gate as gate_mod
+from claimwatch.detect import prefilter as prefilter_mod
 from claimwatch.detect.matcher import Entry, Matcher, _entries, _entries_from_rows, matcher
 from claimwatch.lexicon import Lexicon, load_lexicon
 from claimwatch.lexicon.load import lexicon_key
@@ -23,11 +25,12 @@ sys.path.insert(0, sys.argv[1])
 from test_startup_cache import digests
 from claimwatch.detect.prefilter import _get
 from claimwatch.detect.matcher import matcher
-print(json.dumps(digests(matcher(), _get().gate)))
+pf = _get()
+print(json.dumps(digests(matcher(), pf.gate, (pf.keys, pf.literals, pf._key_of, pf.wide_literals))))
 """
 
 
-def digests(m: Matcher, g: gate_mod.Gate) -> dict[str, str]:
+def digests(m: Matcher, g: gate_mod.Gate, prefilter_tables: tuple) -> dict[str, str]:
     def h(value) -> str:
         return hashlib.sha256(repr(value).encode("utf-8", "surrogatepass")).hexdigest()
 
@@ -36,6 +39,7 @@ def digests(m: Matcher, g: gate_mod.Gate) -> dict[str, str]:
                       m._all_db._fixed)),
         "gate": h((g.modes, g.words, g._entries, g._role, g._word_bytes, g._by_word, g.literals, g._lit_start,
                    g._lit_words, g._lit_open, sorted(g._short_cats), len(g._short_dbs))),
+        "prefilter": h(prefilter_tables),
     }
 
 
@@ -49,11 +53,11 @@ def test_tables_from_the_cache_equal_freshly_derived_ones(tmp_path):
     runs = [json.loads(subprocess.run([sys.executable, "-c", PROBE, here], env=env, capture_output=True, text=True,
                                       timeout=300, check=True).stdout) for _ in range(2)]  # fills, then loads
     names = {p.name.split("-", 1)[1].rsplit("-", 1)[0] for p in (tmp_path / "cache").iterdir()}
-    assert {"matcher-tables", "gate-tables"} <= names
+    assert {"matcher-tables", "gate-tables", "prefilter-tables"} <= names
     # a lexicon without a key (a copy) is always derived, never cached
     lex = _unkeyed_copy(load_lexicon())
     m = Matcher(lex)
-    fresh = digests(m, gate_mod.Gate(m, lex))
+    fresh = digests(m, gate_mod.Gate(m, lex), prefilter_mod._tables(m))
     assert runs[0] == runs[1] == fresh
 
 
@@ -89,6 +93,20 @@ def test_gate_key_follows_its_settings(monkeypatch):
             keys.add(gate_mod._tables_key(m, lex))
     assert base not in keys and len(keys) == len(changed)
     assert gate_mod._tables_key(m, lex) == base
+
+
+def test_prefilter_key_follows_its_settings(monkeypatch):
+    m = matcher()
+    base = prefilter_mod._tables_key(m)
+    changed = {"MAX_COMBINATIONS": prefilter_mod.MAX_COMBINATIONS // 2, "_ENCODINGS": prefilter_mod._ENCODINGS[1:],
+               "_ESCAPES": prefilter_mod._ESCAPES[1:], "BOMS": prefilter_mod.BOMS[1:]}
+    keys = set()
+    for name, value in changed.items():
+        with monkeypatch.context() as mp:
+            mp.setattr(prefilter_mod, name, value)
+            keys.add(prefilter_mod._tables_key(m))
+    assert base is not None and base not in keys and len(keys) == len(changed)
+    assert prefilter_mod._tables_key(Matcher(_unkeyed_copy(load_lexicon()))) is None  # always derived
 
 
 def test_entries_rebuilt_from_rows_equal_the_dataclass_ones():

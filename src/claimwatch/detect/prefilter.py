@@ -38,10 +38,8 @@ excepted); a payload flagged html=True that the extractor does not read as HTML.
 
 from __future__ import annotations
 
-import array
 import hashlib
-import itertools
-import struct
+import marshal
 import threading
 from collections.abc import Callable, Iterator
 
@@ -58,28 +56,43 @@ from claimwatch.detect.rawforms import MAX_COMBINATIONS, anchor_key, literals, n
 from claimwatch.lexicon import load_lexicon
 
 
-def _unpack(blob: bytes) -> tuple[list[bytes], list[int]]:
-    """(literals, index of each literal's key) from `_packed_literals` bytes."""
-    n = struct.unpack_from("=I", blob)[0]
-    key_of = array.array("I", blob[4 : 4 + 4 * n]).tolist()
-    sizes = array.array("I", blob[4 + 4 * n : 4 + 8 * n]).tolist()
-    ends = list(itertools.accumulate(sizes, initial=4 + 8 * n))
-    return [blob[a:b] for a, b in zip(ends, ends[1:])], key_of
+def _tables(m) -> tuple[list[str], list[bytes], list[int], list[bytes]]:
+    """What the prefilter derives from the matcher's terms, as plain data (marshal): (keys, anchor
+    literals, the index of each literal's key, NUL-free UTF-16 literals)."""
+    anchors = sorted({e.text for e in m.entries if e.kind == TERM})
+    var = variants(norm_table(), {c for a in anchors for c in a})
+    # a key with too many variant combinations is represented by its longest piece that has few
+    # enough (rawforms.pieces): every combination of that piece gets its literal
+    keys = sorted({max(pieces(anchor_key(a), var), key=len) for a in anchors})
+    seen: dict[bytes, int] = {}
+    for i, k in enumerate(keys):
+        for lit in literals(k, var):
+            seen.setdefault(lit, i)
+    wide = list(dict.fromkeys(lit for k in keys for lit in nul_free_utf16(k, var)))
+    return keys, list(seen), list(seen.values()), wide
+
+
+def _tables_key(m) -> str | None:
+    """The made_bytes key of `_tables(m)`: the matcher's tables (lexicon and normalisation) and the
+    settings the literals are written with; None if the matcher has no key (a caller's lexicon)."""
+    if m.key is None:
+        return None
+    inputs = repr(("prefilter-1", m.key, _ENCODINGS, _ESCAPES, MAX_COMBINATIONS, BOMS))
+    return "prefilter-tables-" + hashlib.sha256(inputs.encode()).hexdigest()
 
 
 class Prefilter:
     def __init__(self) -> None:
         m = matcher()
-        self.anchors: list[str] = sorted({e.text for e in m.entries if e.kind == TERM})
-        self._variants = variants(norm_table(), {c for a in self.anchors for c in a})
-        # a key with too many variant combinations is represented by its longest piece that has few
-        # enough (rawforms.pieces): every combination of that piece gets its literal
-        self.keys: list[str] = sorted({max(pieces(anchor_key(a), self._variants), key=len) for a in self.anchors})
-        # Writing out every literal takes ~0.2 s of start-up; a scanner hands in the result of an
-        # earlier run (see hsdb.made_bytes), keyed by everything the list is made from.
-        inputs = repr((_ENCODINGS, _ESCAPES, MAX_COMBINATIONS, self.keys, sorted(self._variants.items())))
-        key = "prefilter-literals-" + hashlib.sha256(inputs.encode("utf-8", "surrogatepass")).hexdigest()
-        self.literals, self._key_of = _unpack(made_bytes(key, self._packed_literals))
+        # Deriving the keys and writing out every literal costs ~0.1 s of start-up; a scanner hands
+        # in the tables of an earlier run (hsdb.made_bytes), keyed by everything they are made from.
+        key = _tables_key(m)
+        if key is None:
+            tables = _tables(m)
+        else:
+            tables = marshal.loads(made_bytes(key, lambda: marshal.dumps(_tables(m))))
+        self.keys, self.literals, self._key_of, wide = tables
+        named = (lambda name: f"{key}/{name}") if key else (lambda name: None)  # see hsdb.block_database
         self._db = block_database(
             self.literals,
             list(range(len(self.literals))),
@@ -88,32 +101,18 @@ class Prefilter:
             # occurrence (one buffer holds many records); a single payload's scan stops at the first.
             hyperscan.HS_FLAG_CASELESS,
             literal=True,
+            made=named("anchors"),
         )
         self.longest = max(map(len, self.literals), default=1)
         # What a UTF-16 reading without BOM or NUL bytes must hold for an anchor (rawforms.nul_free_utf16):
         # looked for in the raw bytes first, so that legacy CJK pages (even-length, not UTF-8, and
         # often decodable as UTF-16) are not transcoded twice just to find nothing.
-        wkey = "prefilter-nul-free-utf16-" + hashlib.sha256(inputs.encode("utf-8", "surrogatepass")).hexdigest()
-        wide, _ = _unpack(made_bytes(wkey, self._packed_wide))
-        self._wide_db = block_database(wide, list(range(len(wide))), 0, literal=True) if wide else None
+        self.wide_literals = wide
+        self._wide_db = (block_database(wide, list(range(len(wide))), 0, literal=True, made=named("nul-free-utf16"))
+                         if wide else None)
         self._local = threading.local()
         # Built now, not on first need: the scanner's warm-up exports (and caches) what is built here.
         self.gate = Gate(m, load_lexicon(made_bytes))
-
-    def _packed_literals(self) -> bytes:
-        seen: dict[bytes, int] = {}
-        for i, k in enumerate(self.keys):
-            for lit in literals(k, self._variants):
-                seen.setdefault(lit, i)
-        # count, key index per literal, length per literal, then the literals; native byte order,
-        # like the Hyperscan databases these bytes travel with
-        idx, sizes = array.array("I", seen.values()), array.array("I", map(len, seen))
-        return struct.pack("=I", len(seen)) + idx.tobytes() + sizes.tobytes() + b"".join(seen)
-
-    def _packed_wide(self) -> bytes:
-        lits = dict.fromkeys(lit for k in self.keys for lit in nul_free_utf16(k, self._variants))
-        idx, sizes = array.array("I", [0] * len(lits)), array.array("I", map(len, lits))
-        return struct.pack("=I", len(lits)) + idx.tobytes() + sizes.tobytes() + b"".join(lits)
 
     def _scratch(self, db=None):
         db = db or self._db

@@ -1,8 +1,8 @@
 """A disk cache of the detector's compiled Hyperscan databases, for fast scanner start-up.
 
-It also keeps the detector's other `hsdb.made_bytes` results: the prefilter's literal list, the
-parsed lexicon (JSON), the normalisation table's changed code points, and the matcher's and the
-gate's derived tables.
+It also keeps the detector's other `hsdb.made_bytes` results: the parsed lexicon (JSON), the
+normalisation table's changed code points, and the matcher's, the gate's and the prefilter's
+derived tables (the prefilter's: its keys and literal lists).
 
 Compiling the lexicon's databases costs seconds in every process; a scan of many files starts
 several processes (workers, Spark executors). The parent warms up once — loading the cache or
