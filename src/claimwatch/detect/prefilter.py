@@ -12,7 +12,10 @@ UTF-8, GB18030 (GBK), Big5 / Big5-HKSCS / CP950, CP1252, HZ -- and, for CJK keys
 character references (&#NNNNN; and &#xHHHH;) and JSON \\uXXXX escapes (rawforms.py).  UTF-16 / UTF-32
 payloads (BOM or NUL bytes) are transcoded to UTF-8 and scanned again, and so is UTF-16 without either
 (text with no ASCII character at all, which the extractor's charset detection may still read as
-UTF-16): an even-length payload that is not UTF-8 but decodes strictly as UTF-16.
+UTF-16): an even-length payload that is not UTF-8 but decodes strictly as UTF-16 -- and only if its
+raw bytes hold some key written in UTF-16 without NUL bytes (the only way such a reading can hold
+an anchor; legacy GBK/Big5 pages often decode as UTF-16 and would otherwise be transcoded for
+nothing).
 
 A reading with an anchor then goes through the gate (gate.py): the words of the terms, values and
 cues the rules need, in the same forms, and a page-level condition derived from rules.py -- a lone
