@@ -55,7 +55,8 @@ from claimwatch.detect.normalize import norm_table
 from claimwatch.detect.rawforms import BOMS
 from claimwatch.detect.rawforms import ENCODINGS as _ENCODINGS
 from claimwatch.detect.rawforms import ESCAPES as _ESCAPES
-from claimwatch.detect.rawforms import MAX_COMBINATIONS, anchor_key, literals, nul_free_utf16, pieces, variants, wide_readings
+from claimwatch.detect.rawforms import (MAX_COMBINATIONS, anchor_key, literals, nul_free_utf16, pieces, variants,
+                                        wide_readings, wide_signs)
 from claimwatch.lexicon import load_lexicon
 
 
@@ -143,10 +144,11 @@ class Prefilter:
 
     def _no_wide_anchor(self, data: bytes) -> bool:
         """True if no UTF-16/32 reading of `data` can hold an anchor, found without decoding."""
-        if data.startswith(BOMS) or b"\x00" in data:
-            return False  # (every ASCII character of such a reading may be part of an escape form)
-        if len(data) % 2 or data.isascii():
-            return True  # wide_readings has none to offer
+        sign = wide_signs(data)
+        if sign is not None:
+            # BOM or NUL: every ASCII character of such a reading may be part of an escape form;
+            # odd length or ASCII: wide_readings has none to offer
+            return not sign
         return self._wide_db is None or self._scan(data, self._wide_db) is None
 
     def anchor_ends(self, data: bytes) -> list[int]:
@@ -224,9 +226,14 @@ def may_contain_claim(data: bytes, *, raw_clear: bool = False, html: bool | Call
     """
     if not data:
         return False
-    if b"%PDF-" in data[:1024]:
+    if _pdf(data):
         return True  # PDF text sits in compressed streams: only the extractor can tell
     return _get().passes(data, raw_clear, html)
+
+
+def _pdf(data: bytes, start: int = 0) -> bool:
+    """The extractor's PDF test ("%PDF-" in the first 1024 bytes) on data[start:], without a copy."""
+    return data.find(b"%PDF-", start, start + 1024) >= 0
 
 
 def only_raw_reading(data: bytes, start: int = 0) -> bool:
@@ -237,14 +244,11 @@ def only_raw_reading(data: bytes, start: int = 0) -> bool:
 
     The bulk scanner's per-record shortcut for the many records whose stored bytes hold no anchor.
     """
-    n = len(data) - start
-    if n <= 0 or data.find(b"%PDF-", start, start + 1024) >= 0:
+    if len(data) <= start or _pdf(data, start):
         return False  # (an empty payload needs no check at all; the caller knows that anyway)
-    if data.startswith(BOMS, start) or data.find(b"\x00", start) >= 0:
-        return False
-    # an odd length has no UTF-16 reading without BOM or NUL; ASCII bytes (the HTTP header before
-    # `start` always is) none at all; anything else: wide_readings' own UTF-8 and UTF-16 checks
-    return n % 2 == 1 or data.isascii()
+    # (ASCII is judged over all of `data`: the HTTP header before `start` is ASCII anyway; anything
+    # wide_signs cannot tell: wide_readings' own UTF-8 and UTF-16 checks)
+    return wide_signs(data, start) is False
 
 
 def anchor_ends(data: bytes) -> list[int]:

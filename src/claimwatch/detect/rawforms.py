@@ -157,13 +157,23 @@ def nul_free_utf16(key: str, var: dict[str, list[str]]) -> list[bytes]:
     return out
 
 
+def wide_signs(data: bytes, start: int = 0) -> bool | None:
+    """The cheap part of wide_readings for data[start:], without copying it: True when a BOM or NUL
+    bytes call for every UTF-16/32 reading, False when there is none (odd length; or ASCII, looked
+    at over all of `data`), None when only decoding can tell."""
+    if data.startswith(BOMS, start) or data.find(b"\x00", start) >= 0:
+        return True
+    if (len(data) - start) % 2 or data.isascii():
+        return False
+    return None
+
+
 def wide_readings(data: bytes) -> tuple[str, ...]:
     """The UTF-16/32 codecs the extractor might read `data` with (cheap checks first: this runs on
     every payload without an anchor)."""
-    if data.startswith(BOMS) or b"\x00" in data:
-        return WIDE
-    if len(data) % 2 or data.isascii():
-        return ()
+    sign = wide_signs(data)
+    if sign is not None:
+        return WIDE if sign else ()
     try:
         data.decode("utf-8")
         return ()  # valid UTF-8 is read as UTF-8 unless a label says otherwise, and labels need NULs
