@@ -63,7 +63,7 @@ def split_http(block: bytes) -> tuple[dict[str, str], bytes] | None:
     return headers, block[end + sep :]
 
 
-_CODINGS = (b"\ncontent-encoding:", b"\ntransfer-encoding:")
+_CODINGS = tuple(name for key, name in _LOOKED_UP if key.endswith("-encoding"))  # (both undo a coding)
 
 
 def plain_body_start(block: bytes) -> int | None:

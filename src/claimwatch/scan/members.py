@@ -46,6 +46,8 @@ def _database() -> hyperscan.Database:
         db.compile(expressions=[MAGIC], ids=[0], elements=1, flags=0, literal=True)
         _magic_db = db
     return _magic_db
+
+
 _trailer = struct.Struct("<II").unpack_from  # CRC-32 and ISIZE ending a member
 
 
@@ -59,7 +61,7 @@ class MemberChain:
     """The proven member starts of one gzip file, extended as inflated pieces arrive."""
 
     def __init__(self, stored, size: int) -> None:
-        """`stored`: the file's bytes (an mmap or bytes: indexing, the buffer protocol and `find`)."""
+        """`stored`: the file's bytes (an mmap or bytes: indexing and the buffer protocol)."""
         self._z = stored
         self._size = size
         self._last = size - MIN_MEMBER  # a magic starting after this leaves no room for a member
@@ -164,7 +166,7 @@ class MemberChain:
         n = len(found)
         view = memoryview(self._z)[start : min(stop + len(MAGIC) - 1, self._size)]
         try:
-            self._db.scan(view, match_event_handler=lambda _id, _frm, to, _flags, _ctx: found.append(start + to - 3),
+            self._db.scan(view, match_event_handler=lambda _id, _frm, to, _flags, _ctx: found.append(start + to - len(MAGIC)),
                           scratch=self._scratch)
         finally:
             view.release()
