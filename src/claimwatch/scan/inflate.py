@@ -65,7 +65,9 @@ def _get_helper():
     h = _helper
     # (vouch() waits for MARGIN bytes beyond the piece being read: the ring must hold them besides)
     slots = max(2, _AHEAD // _CHUNK, 2 + -(-MARGIN // _CHUNK))
-    if h is not None and (h.dead or h.owner != os.getpid() or (h.slots, h.chunk) != (slots, _CHUNK)):
+    if h is not None and (
+        h.dead or h.owner != os.getpid() or (h.slots, h.chunk) != (slots, _CHUNK) or h.exited()
+    ):
         shutdown()
         h = None
     if h is None:

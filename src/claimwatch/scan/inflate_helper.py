@@ -89,6 +89,21 @@ class Helper:
         self.send(_START.pack(b"F", len(raw), len(fn), behind) + raw + fn)
         self.busy = True
 
+    def exited(self) -> bool:
+        """True (and the helper reaped) if its process has ended, e.g. killed between two files:
+        such a helper would otherwise only be noticed when the next file's first read fails,
+        which costs that whole file its fast path."""
+        if not self.pid:
+            return True
+        try:
+            done, _ = os.waitpid(self.pid, os.WNOHANG)
+        except ChildProcessError:  # (reaped by someone else)
+            done = self.pid
+        if done:
+            self.pid = 0
+            self.dead = True
+        return bool(done)
+
     def close(self) -> None:
         """Stop the helper and reap it (also when it is blocked writing to a full pipe)."""
         if self.pid:
