@@ -160,6 +160,7 @@ def corpus(files: int, total_mb: int) -> tuple[list[str], dict]:
 # ------------------------------------------------------------------ measurements
 
 REPEAT = 3  # every timing is the median of this many runs (the machine is shared and noisy)
+PAIRED = 5  # rounds of zcat right before scan --workers 1, for a ratio the machine's drift affects less
 
 
 def timed(fn, repeat: int = REPEAT) -> float:
@@ -304,6 +305,12 @@ def main() -> None:
     t1 = timed(lambda: run_scan(paths, 1, out1))
     row("claimwatch scan --workers 1", t1, f"wall time, incl. {startup:.1f}s start-up (imports, lexicon, Hyperscan databases from the cache)")
     row("claimwatch scan --workers 1, start-up excluded", t1 - startup, "steady-state rate")
+    # The machine's speed drifts by a quarter within minutes, so rows timed minutes apart can
+    # disagree more than the methods do: pair each scan with a zcat run right before it.
+    ratios = []
+    for _ in range(PAIRED):
+        z = timed(lambda: run_zcat(paths), repeat=1)
+        ratios.append(z / timed(lambda: run_scan(paths, 1, out1), repeat=1))
     tiny2 = str(DATA / "tiny2.warc.gz")
     write_warc(tiny2, make_pages(1, seed=8))
     startup2 = timed(lambda: run_scan([tiny, tiny2], 2, str(DATA / "tiny2.jsonl")))
@@ -338,6 +345,8 @@ def main() -> None:
     print(f"scan --workers 1 vs zcat: {w1 / zcat_rate:.2f}x wall, {w1s / zcat_rate:.2f}x steady; "
           f"vs naive: {w1 / naive:.0f}x; --workers 2 speed-up: {rate['claimwatch scan --workers 2'] / w1:.2f}x wall, "
           f"{w2s / w1s:.2f}x steady")
+    print(f"scan --workers 1 vs zcat, {PAIRED} paired rounds (zcat then scan, wall): median "
+          f"{statistics.median(ratios):.2f}x, range {min(ratios):.2f}x-{max(ratios):.2f}x")
     print(f"recall of planted claims: {rec:.3f} ({hit}/{len(meta['planted'])} pages); "
           f"hard-negative pages with a finding: {neg_hits}/{len(meta['negatives'])}; "
           f"workers 1 and 2 output identical: {same}")
