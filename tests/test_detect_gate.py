@@ -597,3 +597,62 @@ def test_limits_the_gate_assumes():
     assert "religion" not in g.facts(b" veilx")[1]
     assert "religion" in g.facts(big, check_right=False)[1]
     assert g.passes(b"Our cameras detect whether a woman wears a veilx " + big)
+
+
+# --- Short words looked for later ("of", "to", "a"): a small scan, only where needed -------------
+
+def _present_by_hand(g, data: bytes, _lits: list = []) -> dict[int, int]:  # noqa: B006 - a cache
+    """Every word one of whose literals occurs in `data` (caseless), found without Hyperscan."""
+    if not _lits:
+        from claimwatch.detect.normalize import norm_table
+        from claimwatch.detect.rawforms import literals, variants
+
+        var = variants(norm_table(), {c for w in g.words for c in w})
+        _lits.extend((i, {lit.lower() for lit in literals(w, var)}) for i, w in enumerate(g.words))
+    low = data.lower()
+    return {i: gate_mod._ALL for i, lits in _lits if any(lit in low for lit in lits)}
+
+
+def test_short_words_are_left_out_of_the_main_scan_only_where_safe():
+    g = _get().gate
+    later = {w for _others, words in g._later_entries for w in words}
+    names = sorted(g.words[w] for w in later)
+    assert {"of", "to", "a", "in"} <= set(names), names
+    assert all(n.isascii() and len(n) < gate_mod.MIN_BOUNDED for n in names)
+    for ws, *_rest in g._entries:  # each entry holding one also needs a word of the main scan
+        if later.intersection(ws):
+            assert set(ws) - later
+    main = {w for pid in range(len(g.literals)) for w in g._lit_words[g._lit_start[pid] : g._lit_start[pid + 1]]}
+    assert not later & main and all(len(lit) > 1 for lit in g.literals)
+
+
+def test_short_words_are_found_wherever_they_are():
+    g = _get().gate
+    of = g.words.index("of")
+    race_of = [e for e in g._entries if [g.words[w] for w in e[0]] == ["race", "of"]]
+    assert race_of  # the lexicon's term "race of" (else pick another entry with a short word)
+    filler = b"lorem ipsum dolor sit amet " * 1500  # no "of" in 40 KB
+    for data, has in [(b"the race starts at nine", False), (b"race " + filler + b"of", True),
+                      (filler + b"OF the race", True), ("race ｏｆ".encode(), True), ("race ｏｆ".encode("gbk"), True),
+                      (b"race " + filler + b"off", True), (b"race" + filler, False)]:
+        present = g._present(data, True)
+        assert (of in present) == has, data[-40:]
+        terms = g._collect(present, None)[0]
+        assert len(terms.get("race", ())) == (2 if has else 1), data[-40:]
+    # not looked for where no entry could use it: no race (nor any other long word of its entries)
+    assert of not in g._present(b"a sentence of words", True)
+
+
+def test_short_words_give_the_facts_a_full_scan_gives():
+    """Random pages of lexicon words, short words and filler in several encodings: the facts from
+    the two scans equal those from every word's literals looked for by hand."""
+    g = _get().gate
+    rng = random.Random(7)
+    later = sorted({g.words[w] for _o, ws in g._later_entries for w in ws})
+    longer = sorted({g.words[w] for others, _ws in g._later_entries for w in others})
+    pool = later + longer + rng.sample(g.words, 120) + ["lorem", "ipsum", "the", "该系统", "and"]
+    for n in range(250):
+        words = [rng.choice(pool) for _ in range(rng.randint(1, 30))]
+        text = " ".join(w.upper() if rng.random() < 0.2 else w for w in words)
+        data = text.encode(rng.choice(["utf-8", "gb18030", "big5"]), "ignore")
+        assert g._collect(g._present(data, False), None) == g._collect(_present_by_hand(g, data), None), text

@@ -52,6 +52,12 @@ the word in any text the extractor makes:
   occurrences in the one than the other) counts as bounded;
 * the extractor cuts text at its limits (extract/limits.py), which may end a word anywhere: on
   payloads that may reach a limit (JSON renders longer than its bytes) the end is not checked.
+
+Words looked for later (`_looked_for_later`): ASCII words shorter than MIN_BOUNDED ("of", "to",
+"a", the "t" of "can't") of which every entry also needs a longer word are not in the main scan --
+their one- and two-byte literals made it three times slower on English pages, where they occur
+anyway -- but in a small one, run only where the other words of such an entry are present, which
+stops as soon as it has found the words wanted.
 """
 
 from __future__ import annotations
@@ -184,7 +190,7 @@ def _tables_key(m: Matcher, lex: Lexicon) -> str | None:
         return None
     settings = (sorted(CUE_GROUPS), MIN_BOUNDED, sorted(_ESCAPE_LEAD), _TRAIL_MIN, _RUN, SEPARATORS, SPACES,
                 _EXTRA_SPACE, _EXTRA_SEP, _FORM_GROUPS, ENCODINGS, ESCAPES, MAX_COMBINATIONS)
-    inputs = repr(("gate-2", m.key, lex_key, settings))
+    inputs = repr(("gate-3", m.key, lex_key, settings))
     return "gate-tables-" + hashlib.sha256(inputs.encode("utf-8", "surrogatepass")).hexdigest()
 
 
@@ -192,7 +198,8 @@ def _tables(m: Matcher, lex: Lexicon) -> tuple:
     """What the gate derives from the matcher's entries and the lexicon, as plain data (marshal):
     (words, entries, boundary role per word, ASCII bytes per word, entries by first word, literals,
     where each literal's words start in the next list, the word indices, literals opening their
-    words' boundaries, (boundary patterns, their ids), short-list categories, short-list patterns)."""
+    words' boundaries, (boundary patterns, their ids), short-list categories, short-list patterns,
+    the words looked for later, and their literals as the three lists above)."""
     # entries the rules may need: (kind, group, term index or value text, strong, words)
     needed = [e for e in m.entries
               if e.kind in (TERM, VALUE) or (e.kind == CUE and e.group in CUE_GROUPS)]
@@ -226,19 +233,41 @@ def _tables(m: Matcher, lex: Lexicon) -> tuple:
     by_word: dict[int, list[int]] = {}
     for i, (ws, *_rest) in enumerate(entries):
         by_word.setdefault(ws[0], []).append(i)
-    lits: dict[bytes, list[int]] = {}
-    for i, w in enumerate(words):
-        for lit in literals(w, var):
-            ws = lits.setdefault(lit, [])
-            if i not in ws:
-                ws.append(i)  # a literal of two words (GBK bytes of one, Big5 of another) is both
-    lit_start = list(itertools.accumulate(map(len, lits.values()), initial=0))
-    lit_words = list(itertools.chain.from_iterable(lits.values()))
+    later = _looked_for_later(words, entries)
+    lits = _word_literals(words, var, [i for i in range(len(words)) if i not in later])
     # A literal other than a word's plain ASCII bytes opens all its words' boundaries.
     lit_open = [not (lit.isascii() and lit.lower() in ascii_words) for lit in lits]
     short_cats, short = _short_lists(lex)
-    return (words, entries, role, word_bytes, by_word, list(lits), lit_start, lit_words, lit_open,
-            _boundary_patterns(word_bytes, role), short_cats, short)
+    return (words, entries, role, word_bytes, by_word, *_flat(lits), lit_open,
+            _boundary_patterns(word_bytes, role), short_cats, short,
+            sorted(later), *_flat(_word_literals(words, var, sorted(later))))
+
+
+def _word_literals(words: list[str], var: dict[str, list[str]], which: list[int]) -> dict[bytes, list[int]]:
+    """literal -> the words (of `which`) it is a form of."""
+    lits: dict[bytes, list[int]] = {}
+    for i in which:
+        for lit in literals(words[i], var):
+            ws = lits.setdefault(lit, [])
+            if i not in ws:
+                ws.append(i)  # a literal of two words (GBK bytes of one, Big5 of another) is both
+    return lits
+
+
+def _flat(lits: dict[bytes, list[int]]) -> tuple[list[bytes], list[int], list[int]]:
+    """(literals, where each literal's words start in the next list, the word indices)."""
+    return (list(lits), list(itertools.accumulate(map(len, lits.values()), initial=0)),
+            list(itertools.chain.from_iterable(lits.values())))
+
+
+def _looked_for_later(words: list[str], entries: list[tuple]) -> set[int]:
+    """Words left out of the main scan: ASCII words too short for boundary checks ("of", "to", "a",
+    the "t" of "can't") of which every entry also needs a longer word. English pages are full of
+    them, and their one- and two-byte literals made the main scan three times slower there; they are
+    looked for (a small scan that stops once it has them) only where the rest of an entry is present."""
+    short = {i for i, w in enumerate(words) if w.isascii() and len(w) < MIN_BOUNDED}
+    held = {i for ws, *_rest in entries if all(x in short for x in ws) for i in ws}  # no longer word
+    return short - held
 
 
 def _boundary_patterns(word_bytes: list[bytes], role: list[int]) -> tuple[list[bytes], list[int]]:
@@ -313,13 +342,20 @@ class Gate:
         else:
             tables = marshal.loads(made_bytes(key, lambda: marshal.dumps(_tables(m, lex))))
         (self.words, self._entries, self._role, self._word_bytes, self._by_word, self.literals, self._lit_start,
-         self._lit_words, self._lit_open, bounds, self._short_cats, short) = tables
+         self._lit_words, self._lit_open, bounds, self._short_cats, short, later, later_lits, self._later_start,
+         self._later_words) = tables
+        # (see _looked_for_later) the entries holding such words: their other words, and those words
+        later_set = set(later)
+        self._later_entries = [(tuple(x for x in e[0] if x not in later_set), tuple(x for x in e[0] if x in later_set))
+                               for e in self._entries if later_set.intersection(e[0])]
         named = (lambda name: f"{key}/{name}") if key else (lambda name: None)  # see hsdb.block_database
         self._db = block_database(self.literals, list(range(len(self.literals))), _FLAGS, literal=True,
                                   made=named("literals"))
         self._bounds_db = block_database(*bounds, hyperscan.HS_FLAG_SINGLEMATCH, made=named("bounds"))
         self._short_dbs = [block_database([pattern], [0], _FLAGS, made=named(f"short{i}"))
                            for i, pattern in enumerate(short)]
+        self._later_db = (block_database(later_lits, list(range(len(later_lits))), _FLAGS, literal=True,
+                                         made=named("later-literals")) if later_lits else None)
         self._local = threading.local()
 
     def _scratch(self, name: str, db: hyperscan.Database):
@@ -352,7 +388,27 @@ class Gate:
                     present[w] = _ALL
                 else:
                     present.setdefault(w, None)
+        need = {x for others, later in self._later_entries if all(y in present for y in others) for x in later}
+        if need:
+            # (too short for boundary checks: present is all there is to know of them)
+            present.update(dict.fromkeys(self._later_present(data, need), _ALL))
         return present
+
+    def _later_present(self, data: bytes, need: set[int]) -> set[int]:
+        """Which of the words `need` (from _looked_for_later) occur in `data`: the scan stops once
+        it has found them all (on English pages, within the first sentence or so)."""
+        got: set[int] = set()
+        start, words = self._later_start, self._later_words
+
+        def on_match(pid, frm, to, flags, ctx):
+            got.update(w for w in words[start[pid] : start[pid + 1]] if w in need)
+            return len(got) == len(need)  # True stops the scan
+
+        try:
+            self._later_db.scan(data, match_event_handler=on_match, scratch=self._scratch("later", self._later_db))
+        except hyperscan.ScanTerminated:
+            pass
+        return got
 
     def _collect(self, present: dict[int, int | None], page: "_Page | None"):
         """facts() from the words present; `page` None: every boundary taken as possible."""
