@@ -9,6 +9,7 @@ value lists) and written in every encoding and escape form the prefilter covers.
 
 from __future__ import annotations
 
+import functools
 import json
 import random
 import re
@@ -601,16 +602,20 @@ def test_limits_the_gate_assumes():
 
 # --- Short words looked for later ("of", "to", "a"): a small scan, only where needed -------------
 
-def _present_by_hand(g, data: bytes, _lits: list = []) -> dict[int, int]:  # noqa: B006 - a cache
-    """Every word one of whose literals occurs in `data` (caseless), found without Hyperscan."""
-    if not _lits:
-        from claimwatch.detect.normalize import norm_table
-        from claimwatch.detect.rawforms import literals, variants
+@functools.cache
+def _word_literal_sets(words: tuple[str, ...]) -> list[set[bytes]]:
+    from claimwatch.detect.normalize import norm_table
+    from claimwatch.detect.rawforms import literals, variants
 
-        var = variants(norm_table(), {c for w in g.words for c in w})
-        _lits.extend((i, {lit.lower() for lit in literals(w, var)}) for i, w in enumerate(g.words))
+    var = variants(norm_table(), {c for w in words for c in w})
+    return [{lit.lower() for lit in literals(w, var)} for w in words]
+
+
+def _present_by_hand(g, data: bytes) -> dict[int, int]:
+    """Every word one of whose literals occurs in `data` (caseless), found without Hyperscan."""
     low = data.lower()
-    return {i: gate_mod._ALL for i, lits in _lits if any(lit in low for lit in lits)}
+    return {i: gate_mod._ALL for i, lits in enumerate(_word_literal_sets(tuple(g.words)))
+            if any(lit in low for lit in lits)}
 
 
 def test_short_words_are_left_out_of_the_main_scan_only_where_safe():

@@ -238,9 +238,10 @@ def _tables(m: Matcher, lex: Lexicon) -> tuple:
     # A literal other than a word's plain ASCII bytes opens all its words' boundaries.
     lit_open = [not (lit.isascii() and lit.lower() in ascii_words) for lit in lits]
     short_cats, short = _short_lists(lex)
+    later_ids = sorted(later)
     return (words, entries, role, word_bytes, by_word, *_flat(lits), lit_open,
             _boundary_patterns(word_bytes, role), short_cats, short,
-            sorted(later), *_flat(_word_literals(words, var, sorted(later))))
+            later_ids, *_flat(_word_literals(words, var, later_ids)))
 
 
 def _word_literals(words: list[str], var: dict[str, list[str]], which: list[int]) -> dict[bytes, list[int]]:
