@@ -194,32 +194,32 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def _wait_ended(pid: int, timeout: float = 10.0) -> None:
-    """Wait until `pid` has ended (a zombie or reaped): SIGKILL is delivered asynchronously."""
+def _kill_helper(timeout: float = 10.0) -> int:
+    """SIGKILL this process's inflate helper and wait until it has ended (a zombie or reaped: the
+    signal is delivered asynchronously); its pid."""
+    import signal
     import time
 
+    pid = inflate._helper.pid
+    os.kill(pid, signal.SIGKILL)
     stop = time.monotonic() + timeout
     while time.monotonic() < stop:
         try:
             with open(f"/proc/{pid}/stat") as f:
                 if f.read().rsplit(")", 1)[1].split()[0] in ("Z", "X"):
-                    return
+                    return pid
         except FileNotFoundError:
-            return
+            return pid
         time.sleep(0.005)
     raise AssertionError(f"process {pid} still running")
 
 
 def test_a_helper_killed_between_files_is_replaced_at_once(tmp_path):
-    import signal
-
     path = str(tmp_path / "s.warc.gz")
     write_warc(path, make_pages(30, filler_paragraphs=20))
     exact = list(iter_file(path, parallel=False))
     assert list(iter_file(path, parallel=True)) == exact
-    old = inflate._helper.pid
-    os.kill(old, signal.SIGKILL)
-    _wait_ended(old)
+    old = _kill_helper()
     # the next file notices before it starts (not after losing its fast path), and reaps the old one
     h = inflate._get_helper()
     assert h.pid not in (0, old) and not _alive(old)
@@ -259,16 +259,14 @@ def test_one_helper_serves_every_file_of_a_process(tmp_path):
 
 
 def test_a_dead_helper_costs_the_fast_path_only(tmp_path):
-    import signal
-
     path = str(tmp_path / "s.warc.gz")
     write_warc(path, make_pages(90, filler_paragraphs=60))
     exact = list(iter_file(path, parallel=False))
     items = iter_file(path, parallel=True)
     got = [next(items)]
-    old = inflate._helper.pid
-    os.kill(old, signal.SIGKILL)  # dies mid-file: the exact reader takes over where it stopped
-    _wait_ended(old)  # (or, on a busy machine, just after it sent the whole file: same answers)
+    # dies mid-file: the exact reader takes over where it stopped (or, on a busy machine, just
+    # after it sent the whole file: same answers)
+    old = _kill_helper()
     got += list(items)
     assert got == exact
     assert list(iter_file(path, parallel=True)) == exact  # a new helper for the next file
