@@ -260,6 +260,11 @@ def anchor_ends(data: bytes) -> list[int]:
     return _get().anchor_ends(data)
 
 
+def anchor_database() -> hyperscan.Database:
+    """The compiled database `anchor_ends` scans with (block mode, every occurrence reported)."""
+    return _get()._db
+
+
 def longest_anchor() -> int:
     """Bytes of the longest anchor literal: a buffer scanned in pieces must overlap by one less."""
     return _get().longest

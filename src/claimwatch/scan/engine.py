@@ -15,6 +15,7 @@ from functools import partial
 
 from claimwatch.detect import hsdb
 from claimwatch.scan import hscache
+from claimwatch.scan.readers import expect
 from claimwatch.scan.worker import FileResult, scan_file
 
 
@@ -54,6 +55,7 @@ def run_local(
     method = _start_method() if parallel else None
     blobs = hscache.warm_up(prefilter=prefilter, export=parallel and method == "spawn")
     if not parallel:
+        expect(paths)  # (already done by `claimwatch scan`, before its imports)
         return (scan_file(path, prefilter=prefilter, progress=progress) for path in paths)
     # Forked workers already hold the databases; spawned ones load the exported bytes first.
     init = {} if method == "fork" else {"initializer": hsdb.preload, "initargs": (blobs,)}

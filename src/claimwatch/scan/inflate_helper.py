@@ -8,13 +8,20 @@ copy-on-write faults, and the child its first touch of every ring page -- ~40 ms
 Layout shared with the parent: a ring of `slots` slots of `chunk` bytes in an anonymous shared
 mapping (`mmap(-1, ...)` is shared across fork). ISA-L's multi-member gzip reader inflates straight
 into the next slot; the k-th piece of the helper's life sits in slot k % slots, on both sides.
+A second shared mapping, the parcel, carries the (large) anchor scan to the helper.
 
-Parent -> helper (command pipe): b"F" + header + path + pickled scan function (or b"") starts a
-file (only while the helper is idle); b"a" gives one slot back (a piece read to its end); b"S"
-abandons the current file. Helper -> parent (message pipe), per file: one piece message per slot
-(stream offset, length, newly proven member starts, anchor hits or -1), then one end message
-(clean, member chain complete, why it broke, empty when it did not).
+Parent -> helper (command pipe), framed:
+  b"F" + header + path   queue a file (numbered by the parent, from 0); files are inflated in order
+  b"a"                   one slot given back (a piece read to its end)
+  b"S" + number          abandon that file (the one under way, or a queued one: it then ends at once)
+  b"D" + where, length   the anchor scan from now on: a pickle in the parcel at `where` (length 0:
+                         none); each one starts a new scan generation
+Helper -> parent (message pipe), per file in queue order: one piece message per slot (stream
+offset, length, newly proven member starts, anchor hits or -1, the scan generation that found
+them), then one end message (clean, member chain complete, why it broke, empty when it did not).
 
+Queued files let the helper inflate ahead across files, from before the scanner has built its
+detector (inflate.expect): it then has no anchor scan yet, and its first pieces go unscanned.
 The helper scans a piece for anchors only while the parent is behind (`behind` sent pieces wait,
 the one being read included); otherwise the parent does it when it takes the piece (inflate.py).
 It exits when the parent closes the command pipe (or dies), and never runs the parent's atexit
@@ -28,18 +35,24 @@ import faulthandler
 import mmap
 import os
 import pickle
+import re
 import select
 import signal
 import struct
 from array import array
+from collections import deque
 
 from isal.isal_zlib import _GzipReader
 
 from claimwatch.scan.members import MemberChain
 
-PIECE = struct.Struct("=cqqii")  # b"P", stream offset, length, member starts, hits (-1: not scanned)
+PIECE = struct.Struct("=cqqiiI")  # b"P", stream offset, length, member starts, hits (-1: not scanned), scan generation
 END = struct.Struct("=c??i")  # b"E", clean, chain complete, length of the reason
-_START = struct.Struct("=cIIi")  # b"F", path length, pickled scan length, `behind`
+_FILE = struct.Struct("=cIiI")  # b"F", path length, `behind`, file number
+_STOP = struct.Struct("=cI")  # b"S", file number
+_SCAN = struct.Struct("=cQI")  # b"D", where in the parcel, length
+PARCEL = 16 << 20  # bytes of the parcel (an anchor scan pickles to ~1.6 MB; a bigger one is not sent)
+_ACKS = re.compile(rb"a+")
 
 
 class Gone(Exception):
@@ -55,8 +68,14 @@ class Helper:
         self.ringv = memoryview(self.ring)
         self.owner = os.getpid()
         self.received = 0  # pieces received over the helper's life (the next sits in slot received % slots)
-        self.busy = False  # a file is under way (its end message not yet received)
+        self.busy = False  # a stream is attached to a file (its end message not yet received)
         self.dead = False
+        self.parcel = mmap.mmap(-1, PARCEL)  # anonymous too: the anchor scan goes over in it
+        self.parcel_used = 0
+        self.numbered = 0  # files numbered so far
+        self.queued: deque[tuple[int, str, int]] = deque()  # (number, path, stored size): sent, no stream yet
+        self.scan = None  # the anchor scan last sent (by identity) ...
+        self.gen = 0  # ... and its generation
         cmd_r, cmd_w = os.pipe()
         msg_r, msg_w = os.pipe()
         pid = os.fork()
@@ -65,7 +84,7 @@ class Helper:
             try:
                 os.close(cmd_w)
                 os.close(msg_r)
-                _serve(cmd_r, msg_w, self.ringv, slots, chunk)
+                _serve(cmd_r, msg_w, self.ringv, self.parcel, slots, chunk)
                 code = 0
             finally:
                 os._exit(code)
@@ -82,12 +101,41 @@ class Helper:
             self.dead = True
             raise
 
-    def start(self, path: str, scan, behind: int) -> None:
-        """Begin a file (the previous one must have ended)."""
+    def queue(self, path: str, behind: int, size: int = 0) -> None:
+        """Have the helper inflate `path` after the files already queued."""
         raw = os.fsencode(path)
-        fn = pickle.dumps(scan) if scan is not None else b""
-        self.send(_START.pack(b"F", len(raw), len(fn), behind) + raw + fn)
+        self.send(_FILE.pack(b"F", len(raw), behind, self.numbered) + raw)
+        self.queued.append((self.numbered, path, size))
+        self.numbered += 1
+
+    def attach(self, path: str, behind: int) -> int:
+        """The number of the file a new stream of `path` reads: the next queued one, or `path`
+        queued now if none is (the caller made sure that any queued file is `path`)."""
+        if not self.queued:
+            self.queue(path, behind)
+        num, queued, _ = self.queued.popleft()
+        assert queued == path, (queued, path)
         self.busy = True
+        return num
+
+    def use_scan(self, scan) -> int:
+        """Make `scan` the helper's anchor scan (unless it already is); its generation. A scan too
+        big for the parcel is not sent: the helper scans nothing, and pieces come unscanned."""
+        if scan is self.scan:
+            return self.gen
+        blob = pickle.dumps(scan) if scan is not None else b""
+        where = self.parcel_used
+        if where + len(blob) > PARCEL:
+            where = 0  # (a fresh start; what the helper loaded from there earlier is no longer read)
+            blob = b"" if len(blob) > PARCEL else blob
+        self.parcel[where : where + len(blob)] = blob
+        self.parcel_used = where + len(blob)
+        self.send(_SCAN.pack(b"D", where, len(blob)))
+        self.scan, self.gen = scan, self.gen + 1
+        return self.gen
+
+    def stop(self, num: int) -> None:
+        self.send(_STOP.pack(b"S", num))
 
     def exited(self) -> bool:
         """True (and the helper reaped) if its process has ended, e.g. killed between two files:
@@ -119,6 +167,7 @@ class Helper:
         with contextlib.suppress(BufferError):  # (a slice of the ring still referenced somewhere)
             self.ringv.release()
             self.ring.close()
+        self.parcel.close()
 
     def forget(self) -> None:
         """In a forked child of the owner: drop the owner's ends without touching the helper."""
@@ -132,78 +181,107 @@ class Helper:
 # ---------------------------------------------------------------- the helper process
 
 
-def _serve(cmd: int, out: int, ring: memoryview, slots: int, chunk: int) -> None:
+def _serve(cmd: int, out: int, ring: memoryview, parcel: mmap.mmap, slots: int, chunk: int) -> None:
     with contextlib.suppress(ValueError):  # (only possible from the main thread)
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     # A file cut under the mapping kills the helper (SIGBUS) and the parent reads it the exact way:
     # no "Fatal Python error" dump on the user's terminal for that (pytest, -X faulthandler).
     faulthandler.disable()
-    state = _Commands(cmd)
+    state = _Commands(cmd, parcel)
     while True:
         try:
-            path, scan, behind = state.next_file()
-        except Gone:
-            return
-        try:
-            _inflate_file(path, scan, behind, state, out, ring, slots, chunk)
+            path, behind = state.next_file()
+            _inflate_file(path, behind, state, out, ring, slots, chunk)
         except Gone:
             return
 
 
 class _Commands:
-    """The helper's side of the command pipe: slot counts, stop requests, file starts."""
+    """The helper's side of the command pipe: the file queue, slot counts, stops, the anchor scan."""
 
-    def __init__(self, fd: int) -> None:
+    def __init__(self, fd: int, parcel: mmap.mmap) -> None:
         self.fd = fd
         os.set_blocking(fd, False)
-        self.buf = b""
+        self.parcel = parcel
+        self.buf = bytearray()
         self.made = self.freed = 0  # pieces sent / slots given back, over the helper's life
-        self.stop = False
+        self.files: deque[tuple[int, str, int]] = deque()  # queued: (number, path, behind)
+        self.stopped: set[int] = set()  # queued files abandoned before they started
+        self.current = -1  # the file under way ...
+        self.stop = False  # ... abandoned
+        self.scan = None  # the anchor scan, and its generation (pieces say which one scanned them)
+        self.gen = 0
 
     def _read(self, block: bool) -> None:
         if block:
             select.select([self.fd], [], [])
-        try:
-            got = os.read(self.fd, 1 << 16)
-        except BlockingIOError:
-            return
-        if not got:
-            raise Gone
-        self.buf += got
+        while True:  # everything there is: a command never waits for the next poll
+            try:
+                got = os.read(self.fd, 1 << 16)
+            except BlockingIOError:
+                return
+            if not got:
+                raise Gone
+            self.buf += got
+            if len(got) < 1 << 16:
+                return
 
     def poll(self, block: bool = False) -> None:
-        """Take acknowledgements and stop requests (a file is under way: nothing else comes)."""
+        """Take the commands that have arrived (waiting for one if `block`)."""
         self._read(block)
-        if self.buf:
-            self.freed += self.buf.count(b"a")
-            self.stop = self.stop or b"S" in self.buf
-            self.buf = b""
-
-    def next_file(self):
-        """Wait for the next b"F" command (taking the acknowledgements that come before it)."""
-        self.stop = False
-        while True:
-            at = self.buf.find(b"F")
-            if at < 0:
-                self.freed += self.buf.count(b"a")
-                self.buf = b""
+        buf, i, n = self.buf, 0, len(self.buf)
+        while i < n:
+            c = buf[i]
+            if c == 0x61:  # b"a"
+                j = _ACKS.match(buf, i).end()
+                self.freed += j - i
+            elif c == 0x53:  # b"S"
+                j = i + _STOP.size
+                if j > n:
+                    break
+                num = _STOP.unpack_from(buf, i)[1]
+                if num == self.current:
+                    self.stop = True
+                else:
+                    self.stopped.add(num)
+            elif c == 0x44:  # b"D"
+                j = i + _SCAN.size
+                if j > n:
+                    break
+                _, where, k = _SCAN.unpack_from(buf, i)
+                self.scan = pickle.loads(self.parcel[where : where + k]) if k else None
+                self.gen += 1
+            elif c == 0x46:  # b"F"
+                j = i + _FILE.size
+                if j > n:
+                    break
+                _, k, behind, num = _FILE.unpack_from(buf, i)
+                if j + k > n:
+                    break
+                self.files.append((num, os.fsdecode(bytes(buf[j : j + k])), behind))
+                j += k
             else:
-                self.freed += self.buf.count(b"a", 0, at)
-                self.buf = self.buf[at:]
-                if len(self.buf) >= _START.size:
-                    _, n, k, behind = _START.unpack_from(self.buf)
-                    if len(self.buf) >= _START.size + n + k:
-                        raw = self.buf[_START.size : _START.size + n]
-                        fn = self.buf[_START.size + n : _START.size + n + k]
-                        self.buf = self.buf[_START.size + n + k :]
-                        return os.fsdecode(raw), pickle.loads(fn) if fn else None, behind
-            self._read(block=True)
+                raise Gone  # (not our parent's protocol: stop; the parent then reads the exact way)
+            i = j
+        del buf[:i]
+
+    def next_file(self) -> tuple[str, int]:
+        """The next queued file (waiting for one), now the one under way."""
+        while not self.files:
+            self.poll(block=True)
+        num, path, behind = self.files.popleft()
+        self.current = num
+        self.stop = num in self.stopped
+        self.stopped.discard(num)
+        return path, behind
 
 
-def _inflate_file(path: str, scan, behind: int, cmd: _Commands, out: int, ring: memoryview,
+def _inflate_file(path: str, behind: int, cmd: _Commands, out: int, ring: memoryview,
                   slots: int, chunk: int) -> None:
     clean, complete, why, chain, mm, reader = False, False, b"", None, None, None
     try:
+        if cmd.stop:
+            raise OSError("abandoned before it started")
         with open(path, "rb") as fh:
             mm = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
         chain = MemberChain(mm, len(mm))
@@ -226,10 +304,11 @@ def _inflate_file(path: str, scan, behind: int, cmd: _Commands, out: int, ring: 
             starts = chain.starts[:]  # (the first message also carries the start at 0)
             del chain.starts[:]  # sent: the parent keeps them
             cmd.poll()
+            scan, gen = cmd.scan, cmd.gen
             hits = scan(piece) if scan is not None and cmd.made - cmd.freed >= behind else None
             flat = array("q", [x for s in starts for x in s])
             found = array("q", hits or ())
-            _write(out, PIECE.pack(b"P", pos, n, len(starts), -1 if hits is None else len(hits))
+            _write(out, PIECE.pack(b"P", pos, n, len(starts), -1 if hits is None else len(hits), gen)
                    + flat.tobytes() + found.tobytes())
             pos += n
             cmd.made += 1

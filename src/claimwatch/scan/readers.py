@@ -127,6 +127,24 @@ def iter_file(
     return _iter_warcio(path, fmt, types)
 
 
+def expect(paths: list[str]) -> None:
+    """Announce the files `iter_file(path)` (parallel=None) will be called for next, in this
+    order, so that the inflate helper starts on them at once and inflates ahead across files
+    (inflate.expect). A one-worker scan calls this before it builds its detector. The files are
+    looked at (size, first bytes) a few at a time, as the helper needs more."""
+    if inflate.AVAILABLE:
+        inflate.expect(paths, ((p, n) for p in paths if (n := _inflated_in_parallel(p))))
+
+
+def _inflated_in_parallel(path: str) -> int:
+    """The stored size of `path` if iter_file (parallel=None) reads it through the helper, else 0."""
+    try:
+        size = os.path.getsize(path)
+        return size if size >= PARALLEL_MIN_BYTES and sniff(path) == ("warc", True) else 0
+    except (OSError, NotAnArchive):
+        return 0
+
+
 # ---------------------------------------------------------------- FastWARC
 
 _TYPE_NAMES = {

@@ -15,9 +15,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from claimwatch.detect import detect
-from claimwatch.detect.prefilter import anchor_ends, longest_anchor, may_contain_claim, only_raw_reading
+from claimwatch.detect.prefilter import anchor_database, longest_anchor, may_contain_claim, only_raw_reading
 from claimwatch.extract import ExtractError, extract
 from claimwatch.extract.sniff import NotText, sniff
+from claimwatch.scan.anchorscan import AnchorScan
 from claimwatch.scan.httpmsg import DecodeError, http_payload, plain_body_start
 from claimwatch.scan.readers import NotAnArchive, ReadError, iter_file
 
@@ -33,6 +34,18 @@ class FileResult:
     records: int = 0  # document records read (response/resource/conversion)
     candidates: int = 0  # records that passed the prefilter (or all, with prefilter off)
     size: int = 0  # bytes of the file as stored
+
+
+_anchors: tuple[AnchorScan, int] | None = None  # this process's anchor scan (one object: see inflate.use_scan)
+
+
+def anchors() -> tuple[AnchorScan, int]:
+    """The prefilter's anchor scan (as AnchorScan: an inflate helper loads it cheaply) and the
+    length of its longest literal, for iter_file(anchors=)."""
+    global _anchors
+    if _anchors is None:
+        _anchors = (AnchorScan(anchor_database()), longest_anchor())
+    return _anchors
 
 
 def error_line(path: str, offset: int | None, message: str) -> str:
@@ -84,7 +97,7 @@ def scan_file(
     try:
         res.size = os.path.getsize(path)
         # With the prefilter on, the parallel reader also scans the inflated stream for its anchors.
-        items = iter_file(path, anchors=(anchor_ends, longest_anchor()) if prefilter else None, parallel=parallel)
+        items = iter_file(path, anchors=anchors() if prefilter else None, parallel=parallel)
     except FileNotFoundError:
         res.errors.append(error_line(path, None, "no such file"))
         return res
