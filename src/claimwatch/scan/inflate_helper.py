@@ -126,7 +126,11 @@ class Helper:
         blob = pickle.dumps(scan) if scan is not None else b""
         where = self.parcel_used
         if where + len(blob) > PARCEL:
-            where = 0  # (a fresh start; what the helper loaded from there earlier is no longer read)
+            # Start over at 0. Scans change once per process in a scan (tests: a few times), and
+            # the helper takes a D within a piece's time; one it had not yet taken would load what
+            # is written here now: the helper then fails or scans with the newer scan, whose hits
+            # carry the older generation, so no stream uses them.
+            where = 0
             blob = b"" if len(blob) > PARCEL else blob
         self.parcel[where : where + len(blob)] = blob
         self.parcel_used = where + len(blob)
