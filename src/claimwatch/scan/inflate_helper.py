@@ -129,7 +129,8 @@ class Helper:
             # Start over at 0. Scans change once per process in a scan (tests: a few times), and
             # the helper takes a D within a piece's time; one it had not yet taken would load what
             # is written here now: the helper then fails or scans with the newer scan, whose hits
-            # carry the older generation, so no stream uses them.
+            # carry the older generation, which no stream uses any more (a scan is sent when a
+            # stream opens, and the stream that sent the older one is closed by then).
             where = 0
             blob = b"" if len(blob) > PARCEL else blob
         self.parcel[where : where + len(blob)] = blob
