@@ -69,14 +69,20 @@ def _ahead_by(h, files: int, timeout: float = 10.0) -> None:
     _wait_for_pieces(h, timeout)
 
 
-def test_announced_files_are_inflated_ahead_by_one_helper(tmp_path):
-    paths = _files(tmp_path, 4)
+def test_announced_files_are_inflated_ahead_and_scanned_by_the_helper(tmp_path, monkeypatch):
+    paths = _files(tmp_path, 4, pages=200)  # (two pieces each)
     readers.expect(paths)
     h = inflate._helper
     assert [p for _, p, _ in h.queued] == paths  # (small files: all of them at once)
-    _wait_for_pieces(h)  # before any stream is opened
+    _helper_waits(h)  # all inflated before any stream opens ...
+    assert not select.select([h.msgs], [], [], 0)[0]  # ... and held back until the first one does
+    by_helper = []
+    note = inflate.InflatedStream._note_hits
+    monkeypatch.setattr(inflate.InflatedStream, "_note_hits",
+                        lambda self, pos, piece, hits: (by_helper.append(hits is not None), note(self, pos, piece, hits))[1])
     for p in paths:
         assert _checked(list(iter_file(p, anchors=worker.anchors()))) == _exact(p)
+    assert len(by_helper) == 8 and all(by_helper)  # the scan came with the first stream: the helper scanned them
     assert inflate._helper is h and not h.queued and not h.busy
     readers.expect(paths)  # the same announcement again: nothing changes
     assert inflate._helper is h
@@ -109,7 +115,7 @@ def test_reading_another_file_first_starts_afresh(tmp_path):
     a, b = _files(tmp_path, 2)
     readers.expect([a, b])
     first = inflate._helper.pid
-    _wait_for_pieces(inflate._helper)
+    _helper_waits(inflate._helper)  # (done with both)
     assert list(iter_file(b)) == _exact(b)  # not the one queued first: a new helper
     assert inflate._helper.pid != first and not inflate._helper.queued
     assert list(iter_file(a)) == _exact(a)

@@ -21,7 +21,9 @@ offset, length, newly proven member starts, anchor hits or -1, the scan generati
 them), then one end message (clean, member chain complete, why it broke, empty when it did not).
 
 Queued files let the helper inflate ahead across files, from before the scanner has built its
-detector (inflate.expect): it then has no anchor scan yet, and its first pieces go unscanned.
+detector (inflate.expect). Its messages wait until the first b"D" (the parent sends one when its
+first stream opens, before it reads anything), so that the pieces inflated ahead are scanned here
+rather than by the parent, which has just finished starting up.
 The helper scans a piece for anchors only while the parent is behind (`behind` sent pieces wait,
 the one being read included); otherwise the parent does it when it takes the piece (inflate.py).
 It exits when the parent closes the command pipe (or dies), and never runs the parent's atexit
@@ -121,7 +123,7 @@ class Helper:
     def use_scan(self, scan) -> int:
         """Make `scan` the helper's anchor scan (unless it already is); its generation. A scan too
         big for the parcel is not sent: the helper scans nothing, and pieces come unscanned."""
-        if scan is self.scan:
+        if scan is self.scan and self.gen:  # (the first one is always sent: it ends the hold)
             return self.gen
         blob = pickle.dumps(scan) if scan is not None else b""
         where = self.parcel_used
@@ -193,10 +195,11 @@ def _serve(cmd: int, out: int, ring: memoryview, parcel: mmap.mmap, slots: int, 
     # no "Fatal Python error" dump on the user's terminal for that (pytest, -X faulthandler).
     faulthandler.disable()
     state = _Commands(cmd, parcel)
+    state.out, state.ring = out, ring
     while True:
         try:
             path, behind = state.next_file()
-            _inflate_file(path, behind, state, out, ring, slots, chunk)
+            _inflate_file(path, behind, state, ring, slots, chunk)
         except Gone:
             return
 
@@ -216,6 +219,11 @@ class _Commands:
         self.stop = False  # ... abandoned
         self.scan = None  # the anchor scan, and its generation (pieces say which one scanned them)
         self.gen = 0
+        # Until the first b"D" (sent when the first stream opens, before it reads anything),
+        # messages wait here: pieces inflated ahead then get scanned by this side when it comes.
+        self.hold = True
+        self.held: list = []  # (pos, n, slot, starts, behind) of a piece, or an end message
+        self.out, self.ring = -1, None  # set by _serve
 
     def _read(self, block: bool) -> None:
         if block:
@@ -256,6 +264,7 @@ class _Commands:
                 _, where, k = _SCAN.unpack_from(buf, i)
                 self.scan = pickle.loads(self.parcel[where : where + k]) if k else None
                 self.gen += 1
+                self.hold = False
             elif c == 0x46:  # b"F"
                 j = i + _FILE.size
                 if j > n:
@@ -269,6 +278,31 @@ class _Commands:
                 raise Gone  # (not our parent's protocol: stop; the parent then reads the exact way)
             i = j
         del buf[:i]
+        if self.held and not self.hold:
+            held, self.held = self.held, []
+            for item in held:
+                self.send_piece(*item) if type(item) is tuple else self.send_end(item)
+
+    def send_piece(self, pos: int, n: int, slot: int, starts: list[tuple[int, int]], behind: int) -> None:
+        """The piece message of ring[slot:slot+n], scanned here while the parent is behind."""
+        if self.hold:
+            self.held.append((pos, n, slot, starts, behind))
+            return
+        scan, gen = self.scan, self.gen
+        hits = scan(self.ring[slot : slot + n]) if scan is not None and self.made - self.freed > behind else None  # (made: this one too)
+        flat = array("q", [x for s in starts for x in s])
+        found = array("q", hits or ())
+        _write(self.out, PIECE.pack(b"P", pos, n, len(starts), -1 if hits is None else len(hits), gen)
+               + flat.tobytes() + found.tobytes())
+
+    def send_end(self, msg: bytes) -> None:
+        if self.hold:
+            self.held.append(msg)
+            return
+        try:
+            _write(self.out, msg)
+        except OSError:
+            raise Gone from None
 
     def next_file(self) -> tuple[str, int]:
         """The next queued file (waiting for one), now the one under way."""
@@ -281,8 +315,7 @@ class _Commands:
         return path, behind
 
 
-def _inflate_file(path: str, behind: int, cmd: _Commands, out: int, ring: memoryview,
-                  slots: int, chunk: int) -> None:
+def _inflate_file(path: str, behind: int, cmd: _Commands, ring: memoryview, slots: int, chunk: int) -> None:
     clean, complete, why, chain, mm, reader = False, False, b"", None, None, None
     try:
         if cmd.stop:
@@ -309,14 +342,9 @@ def _inflate_file(path: str, behind: int, cmd: _Commands, out: int, ring: memory
             starts = chain.starts[:]  # (the first message also carries the start at 0)
             del chain.starts[:]  # sent: the parent keeps them
             cmd.poll()
-            scan, gen = cmd.scan, cmd.gen
-            hits = scan(piece) if scan is not None and cmd.made - cmd.freed >= behind else None
-            flat = array("q", [x for s in starts for x in s])
-            found = array("q", hits or ())
-            _write(out, PIECE.pack(b"P", pos, n, len(starts), -1 if hits is None else len(hits), gen)
-                   + flat.tobytes() + found.tobytes())
+            cmd.made += 1  # (the slot is taken: counted before the scan decides whether the parent is behind)
+            cmd.send_piece(pos, n, slot, starts, behind)
             pos += n
-            cmd.made += 1
     except Gone:
         raise
     except Exception:  # noqa: BLE001 - any inflate error only means "take the exact path"
@@ -328,10 +356,7 @@ def _inflate_file(path: str, behind: int, cmd: _Commands, out: int, ring: memory
         if mm is not None:
             with contextlib.suppress(BufferError):
                 mm.close()
-    try:
-        _write(out, END.pack(b"E", clean, complete, len(why)) + why)
-    except OSError:
-        raise Gone from None
+    cmd.send_end(END.pack(b"E", clean, complete, len(why)) + why)
 
 
 def _write(fd: int, data: bytes) -> None:
