@@ -289,7 +289,8 @@ class _Commands:
             self.held.append((pos, n, slot, starts, behind))
             return
         scan, gen = self.scan, self.gen
-        hits = scan(self.ring[slot : slot + n]) if scan is not None and self.made - self.freed > behind else None  # (made: this one too)
+        behind_now = self.made - self.freed > behind  # (`made` counts this piece too)
+        hits = scan(self.ring[slot : slot + n]) if scan is not None and behind_now else None
         flat = array("q", [x for s in starts for x in s])
         found = array("q", hits or ())
         _write(self.out, PIECE.pack(b"P", pos, n, len(starts), -1 if hits is None else len(hits), gen)
