@@ -281,7 +281,10 @@ class _Commands:
         if self.held and not self.hold:
             held, self.held = self.held, []
             for item in held:
-                self.send_piece(*item) if type(item) is tuple else self.send_end(item)
+                if type(item) is tuple:
+                    self.send_piece(*item)
+                else:
+                    self.send_end(item)
 
     def send_piece(self, pos: int, n: int, slot: int, starts: list[tuple[int, int]], behind: int) -> None:
         """The piece message of ring[slot:slot+n], scanned here while the parent is behind."""
