@@ -3,8 +3,9 @@
     .venv/bin/python bench/inflate_thread.py [--files 8]
 
 The scanner's fast reader once did this work in a thread (src/claimwatch/scan/inflate.py; since the
-fifth session it runs in a forked helper process, because of what this shows): it inflates with
-python-isal, scans for the prefilter's anchors with Hyperscan and walks the gzip member chain, piece
+fifth session it runs in a forked helper process, because of what this shows): it inflates the
+gzip members (then with python-isal's streaming reader, since the eighth session member by member
+with libdeflate: scan/members.py) and scans for the prefilter's anchors with Hyperscan, piece
 by piece; the C calls release the GIL, and after each one the thread needs it back for a few
 Python steps. This runs that
 same per-piece work over the bench corpus (bench/_data, made by scan_bench.py) four ways and prints
@@ -29,10 +30,8 @@ import threading
 import time
 from pathlib import Path
 
-from isal.isal_zlib import _GzipReader
-
 from claimwatch.detect.prefilter import anchor_ends
-from claimwatch.scan.members import MemberChain
+from claimwatch.scan.members import MemberReader
 
 DATA = Path(__file__).resolve().parent / "_data"
 PIECE = 1 << 20  # as inflate._CHUNK (--piece-mib to try others)
@@ -44,18 +43,16 @@ def inflate_all(files: list[Path]) -> int:
     for f in files:
         with open(f, "rb") as fh:
             mm = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
-        z = memoryview(mm)
-        reader, chain = _GzipReader(z), MemberChain(mm, len(mm))
+        reader = MemberReader(mm, len(mm))
+        buf = memoryview(bytearray(PIECE))
         pos = 0
-        while piece := reader.read(PIECE):
-            anchor_ends(piece)
-            chain.add(pos, piece)
-            pos += len(piece)
-        chain.end()
+        while n := reader.readinto(buf):
+            anchor_ends(buf[:n])
+            del reader.starts[:]
+            pos += n
+        assert reader.complete, reader.broken
         total += pos
-        del reader
-        chain = None
-        z.release()
+        reader.close()
         mm.close()
     return total
 
@@ -100,7 +97,7 @@ def main() -> None:
         sys.setswitchinterval(interval)
         rows.append((f"thread, main thread busy, switch interval {interval * 1000:g} ms", *in_thread(files, busy=True)))
     sys.setswitchinterval(0.005)
-    print(f"{len(files)} files, {size / 1e6:.0f} MB inflated in {PIECE >> 20} MiB pieces (inflate + anchor scan + member chain)")
+    print(f"{len(files)} files, {size / 1e6:.0f} MB inflated in {PIECE >> 20} MiB pieces (inflate member by member + anchor scan)")
     print("| how | wall s | CPU s of that thread |\n| --- | ---: | ---: |")
     for name, wall, cpu in rows:
         print(f"| {name} | {wall:.2f} | {cpu:.2f} |")

@@ -21,7 +21,7 @@ from claimwatch.scan.anchorscan import AnchorScan
 from claimwatch.scan.readers import iter_file
 from support_warc import make_pages, write_warc
 
-pytestmark = pytest.mark.skipif(not inflate.AVAILABLE, reason="python-isal not installed")
+pytestmark = pytest.mark.skipif(not inflate.AVAILABLE, reason="no inflate helper here (deflate not installed, or no fork)")
 
 
 @pytest.fixture(autouse=True)

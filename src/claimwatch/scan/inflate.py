@@ -17,10 +17,10 @@ spare time does it, and the results are the same either way.
 What the fast path gives up and gets back:
 
 * Offsets. FastWARC reports positions in the inflated stream; records must keep the offset of
-  their gzip member in the stored file. `members.MemberChain` works out and proves the member
-  starts in the helper (CRC-32s combined along the chain) and sends them along, so this side only
-  looks them up.
-* Damage and odd layouts. ISA-L, FastWARC and our tail check do not agree on damaged gzip data,
+  their gzip member in the stored file. `members.MemberReader` finds the members in the helper
+  and inflates each on its own (libdeflate checks that it ends where the next starts, and its
+  CRC-32 and size), and the helper sends the proven starts along, so this side only looks them up.
+* Damage and odd layouts. libdeflate, FastWARC and our tail check do not agree on damaged gzip data,
   and FastWARC's own gzip reader has quirks (optional header fields), so nothing here reports
   damage: anything unexpected (inflate error, a record not starting a member, an empty member, a
   header with FNAME/FEXTRA/..., members not tiling the file, a helper that died) raises `Anomaly`,
@@ -42,7 +42,7 @@ from array import array
 from collections import deque
 from collections.abc import Callable
 
-try:  # python-isal: optional; without it every file takes the exact path
+try:  # deflate (libdeflate): optional; without it every file takes the exact path
     from claimwatch.scan import inflate_helper
 except ImportError:  # pragma: no cover - depends on the environment
     inflate_helper = None
@@ -150,7 +150,7 @@ class InflatedStream:
         self._pending: deque[tuple[int, int, int, list[int] | None]] = deque()  # (pos, n, slot, hits)
         self._produced = 0  # inflated bytes announced so far
         self._done = False  # the end message arrived (or the helper is gone)
-        self._clean = False  # the whole file inflated without error
+        self._clean = False  # every member of the file inflated without error
         self._complete = False  # ... and the proven member chain tiles it
         self._broken: str | None = None
         self._at = self._len = self._piece_pos = 0  # the piece being read: in the ring, its length, in the stream ...
@@ -382,6 +382,6 @@ class InflatedStream:
         while self._receive():
             pass
         if not self._clean:
-            raise Anomaly("inflate failed")
+            raise Anomaly(self._broken or "inflate failed")
         if not self._complete:
             raise Anomaly(self._broken or "gzip members do not add up")

@@ -6,8 +6,9 @@ for all files rather than a fork per file: a fork costs the scanning process its
 copy-on-write faults, and the child its first touch of every ring page -- ~40 ms per file here.
 
 Layout shared with the parent: a ring of `slots` slots of `chunk` bytes in an anonymous shared
-mapping (`mmap(-1, ...)` is shared across fork). ISA-L's multi-member gzip reader inflates straight
-into the next slot; the k-th piece of the helper's life sits in slot k % slots, on both sides.
+mapping (`mmap(-1, ...)` is shared across fork). The file's gzip members are inflated one by one
+(members.MemberReader) and copied into the next slot until it is full; the k-th piece of the
+helper's life sits in slot k % slots, on both sides.
 A second shared mapping, the parcel, carries the (large) anchor scan to the helper.
 
 Parent -> helper (command pipe), framed:
@@ -18,7 +19,8 @@ Parent -> helper (command pipe), framed:
                          none); each one starts a new scan generation
 Helper -> parent (message pipe), per file in queue order: one piece message per slot (stream
 offset, length, newly proven member starts, anchor hits or -1, the scan generation that found
-them), then one end message (clean, member chain complete, why it broke, empty when it did not).
+them), then one end message (every member inflated, the same again -- both false when the member
+walk broke --, why it broke, empty when it did not).
 
 Queued files let the helper inflate ahead across files, from before the scanner has built its
 detector (inflate.expect). Its messages wait until the first b"D" (the parent sends one when its
@@ -44,9 +46,7 @@ import struct
 from array import array
 from collections import deque
 
-from isal.isal_zlib import _GzipReader
-
-from claimwatch.scan.members import MemberChain
+from claimwatch.scan.members import MemberReader
 
 PIECE = struct.Struct("=cqqiiI")  # b"P", stream offset, length, member starts, hits (-1: not scanned), scan generation
 END = struct.Struct("=c??i")  # b"E", clean, chain complete, length of the reason
@@ -320,14 +320,13 @@ class _Commands:
 
 
 def _inflate_file(path: str, behind: int, cmd: _Commands, ring: memoryview, slots: int, chunk: int) -> None:
-    clean, complete, why, chain, mm, reader = False, False, b"", None, None, None
+    clean, complete, why, mm, reader = False, False, b"", None, None
     try:
         if cmd.stop:
             raise OSError("abandoned before it started")
         with open(path, "rb") as fh:
             mm = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
-        chain = MemberChain(mm, len(mm))
-        reader = _GzipReader(memoryview(mm))
+        reader = MemberReader(mm, len(mm))
         pos = 0
         while True:
             cmd.poll()
@@ -338,25 +337,23 @@ def _inflate_file(path: str, behind: int, cmd: _Commands, ring: memoryview, slot
             slot = (cmd.made % slots) * chunk
             n = reader.readinto(ring[slot : slot + chunk])
             if not n:
-                chain.end()
-                clean = True
+                clean = reader.complete  # (not clean: the walk broke, what came before stands)
                 break
-            piece = ring[slot : slot + n]
-            chain.add(pos, piece)
-            starts = chain.starts[:]  # (the first message also carries the start at 0)
-            del chain.starts[:]  # sent: the parent keeps them
+            starts = reader.starts[:]  # (the first message also carries the start at 0)
+            del reader.starts[:]  # sent: the parent keeps them
             cmd.poll()
             cmd.made += 1  # (the slot is taken: counted before the scan decides whether the parent is behind)
             cmd.send_piece(pos, n, slot, starts, behind)
             pos += n
     except Gone:
         raise
-    except Exception:  # noqa: BLE001 - any inflate error only means "take the exact path"
+    except Exception:  # noqa: BLE001 - any error only means "take the exact path"
         clean = False
     finally:
-        if chain is not None:
-            complete, why = chain.complete, (chain.broken or "").encode()
-        reader = chain = None  # (the reader holds a view of the mapping)
+        if reader is not None:
+            complete, why = reader.complete, (reader.broken or "").encode()
+            reader.close()
+        reader = None  # (the reader holds a view of the mapping)
         if mm is not None:
             with contextlib.suppress(BufferError):
                 mm.close()
