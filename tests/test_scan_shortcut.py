@@ -128,3 +128,38 @@ def test_nul_free_utf16_precheck_drops_only_readings_without_an_anchor(monkeypat
     assert new == old  # ... and changes no answer
     n = len(pages)
     assert all(new[n - 4 : n]) and all(new[-4:])  # the claims pass, raw bytes scanned or not
+
+
+def test_reader_hands_over_only_the_offsets_of_records_turned_away(tmp_path):
+    # The parallel reader asks `skip` about each record whose block holds no anchor, and yields
+    # the offset of those it turns away instead of the record: one item per record all the same,
+    # the others as the exact reader gives them, and the scan's findings and counts unchanged.
+    from claimwatch.scan import inflate, readers, worker
+    from support_warc import make_pages, write_warc
+
+    if not inflate.AVAILABLE:
+        pytest.skip("no inflate helper here")
+    path = str(tmp_path / "s.warc.gz")
+    write_warc(path, make_pages(300, filler_paragraphs=40))
+    asked = []
+
+    def skip(block, http):
+        asked.append(block)
+        assert not anchor_ends(block) and http == block.startswith(b"HTTP/")
+        return worker._nothing_to_find(block, http)
+
+    fast = list(readers.iter_file(path, anchors=worker.anchors(), parallel=True, skip=skip))
+    exact = list(readers.iter_file(path, parallel=False))
+    assert len(fast) == len(exact) and asked
+    skipped = 0
+    for got, want in zip(fast, exact):
+        if type(got) is int:
+            skipped += 1
+            assert got == want.offset and worker._nothing_to_find(want.block, worker._is_http(want))
+        else:
+            assert (got.offset, got.record_id, got.block) == (want.offset, want.record_id, want.block)
+    assert 0 < skipped < len(fast)  # (claim pages hold anchors: never turned away)
+    with_skip = worker.scan_file(path, parallel=True)
+    without = worker.scan_file(path, parallel=False)
+    assert with_skip.findings == without.findings and with_skip.records == without.records == len(exact)
+    assert with_skip.findings

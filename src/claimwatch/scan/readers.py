@@ -101,7 +101,8 @@ def iter_file(
     digests: bool = False,
     parallel: bool | None = None,
     anchors: tuple[Callable[[bytes], list[int]], int] | None = None,
-) -> Iterator[Record | ReadError]:
+    skip: Callable[[bytes, bool], bool] | None = None,
+) -> Iterator[Record | ReadError | int]:
     """Records (of `types`, or all when None) and read errors of one file, in file order.
 
     `engine` forces "fastwarc" or "warcio" (tests compare the two); by default WARC files are
@@ -111,6 +112,9 @@ def iter_file(
     for files of at least PARALLEL_MIN_BYTES (on small files the hand-over costs more than it saves).
     False keeps gzip inflate inside FastWARC: the exact path the parallel one falls back to (tests
     compare the two).
+    `skip(block, http)`: asked on the parallel path (with `anchors`) about each record whose block
+    holds no anchor (`http`: the block is an HTTP message); True yields the record's offset (an int)
+    instead of a Record -- most records of a crawl, which the caller would turn away unread.
     Raises NotAnArchive (and OSError) before the first record when the file cannot be read at all.
     """
     fmt, gz = sniff(path)
@@ -122,7 +126,7 @@ def iter_file(
         if parallel is None:
             parallel = os.path.getsize(path) >= PARALLEL_MIN_BYTES
         if gz and parallel and inflate.AVAILABLE:
-            return _iter_parallel(path, types, digests, anchors)
+            return _iter_parallel(path, types, digests, anchors, skip)
         return _iter_fastwarc(path, gz, types, digests)
     return _iter_warcio(path, fmt, types)
 
@@ -181,6 +185,13 @@ def _record(rec, pos: int, block: bytes, digests: bool) -> Record:
     )
 
 
+def _http(rec, block: bytes) -> bool:
+    """Whether a FastWARC record's block is an HTTP message (a response whose block starts like one
+    or whose WARC Content-Type says so: worker._is_http on the Record)."""
+    return int(rec.record_type) == 4 and (
+        block.startswith(b"HTTP/") or (rec.headers.get("Content-Type") or "").startswith("application/http"))
+
+
 def _iter_fastwarc(path: str, gz: bool, types: frozenset[str] | None, digests: bool) -> Iterator[Record | ReadError]:
     from fastwarc.warc import ArchiveIterator
 
@@ -230,7 +241,8 @@ def _iter_fastwarc(path: str, gz: bool, types: frozenset[str] | None, digests: b
         yield ReadError(*problem)
 
 
-def _iter_parallel(path: str, types: frozenset[str] | None, digests: bool, anchors=None) -> Iterator[Record | ReadError]:
+def _iter_parallel(path: str, types: frozenset[str] | None, digests: bool, anchors=None,
+                   skip=None) -> Iterator[Record | ReadError | int]:
     """`_iter_fastwarc` for .gz files, with gzip inflate in a helper process (see inflate.py).
 
     `_iter_inflated` yields only what it can vouch for; at its first anomaly (damage of any kind, a
@@ -238,7 +250,7 @@ def _iter_parallel(path: str, types: frozenset[str] | None, digests: bool, ancho
     skipping the records already yielded, so the output is the exact reader's by construction.
     """
     done = 0
-    fast = _iter_inflated(path, types, digests, anchors)
+    fast = _iter_inflated(path, types, digests, anchors, skip)
     try:
         while True:
             try:
@@ -254,7 +266,8 @@ def _iter_parallel(path: str, types: frozenset[str] | None, digests: bool, ancho
     yield from itertools.islice(_iter_fastwarc(path, True, types, digests), done, None)
 
 
-def _iter_inflated(path: str, types: frozenset[str] | None, digests: bool, anchors=None) -> Iterator[Record | ReadError]:
+def _iter_inflated(path: str, types: frozenset[str] | None, digests: bool, anchors=None,
+                   skip=None) -> Iterator[Record | ReadError | int]:
     """The fast path of `_iter_parallel`; raises inflate.Anomaly (or FastWARC's error) where it cannot go on.
 
     A record is held back until the next one (or the end of the file) shows that its gzip member
@@ -267,7 +280,7 @@ def _iter_inflated(path: str, types: frozenset[str] | None, digests: bool, ancho
     stream = inflate.InflatedStream(path, anchors)
     member_at = stream.member_at
     vouch = stream.vouch
-    held: Record | None = None
+    held: Record | int | None = None  # (an int: the offset of a record `skip` turned away)
     held_u = 0  # inflated offset of the held record
     held_free: bool | None = None  # block_clear() of the held record
     last: int | None = None  # offset of the last record handed out (the exact reader's tail check starts there)
@@ -280,8 +293,8 @@ def _iter_inflated(path: str, types: frozenset[str] | None, digests: bool, ancho
             u = rec.stream_pos
             pos = member_at(u)
             if held is not None:
-                # (False when no anchors were asked for)
-                held.anchor_free = held_free if held_free is not None else stream.clear(held_u, u)
+                if type(held) is Record:  # (False when no anchors were asked for)
+                    held.anchor_free = held_free if held_free is not None else stream.clear(held_u, u)
                 yield held
                 held = None
             h = rec.headers
@@ -293,10 +306,13 @@ def _iter_inflated(path: str, types: frozenset[str] | None, digests: bool, ancho
             held_free = stream.block_clear(u, block)
             vouch()
             last = pos
-            held = _record(rec, pos, block, digests)
+            if held_free and skip is not None and skip(block, _http(rec, block)):
+                held = pos
+            else:
+                held = _record(rec, pos, block, digests)
             held_u = u
         stream.finish()
-        if held is not None:
+        if type(held) is Record:
             held.anchor_free = held_free if held_free is not None else stream.clear(held_u, stream.tell_end())
     finally:
         stream.close()

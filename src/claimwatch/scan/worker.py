@@ -74,6 +74,14 @@ def _reads_as_html(payload: bytes, content_type: str | None) -> bool:
         return False  # (extract reads nothing of it; False only makes the prefilter look at every byte)
 
 
+def _nothing_to_find(block: bytes, http: bool) -> bool:
+    """For a record whose stored block holds no anchor: True when its payload is a plain piece of the
+    block (no Content-Encoding, no chunked body) with no other reading (PDF, UTF-16/32), so that
+    the prefilter turns it away -- the common case in a crawl, found without the HTTP split."""
+    start = plain_body_start(block) if http else 0
+    return start is not None and (start >= len(block) or only_raw_reading(block, start))
+
+
 def _is_http(rec) -> bool:
     ct = rec.content_type or ""
     return rec.rec_type == "response" and (ct.startswith("application/http") or rec.block.startswith(b"HTTP/"))
@@ -97,7 +105,9 @@ def scan_file(
     try:
         res.size = os.path.getsize(path)
         # With the prefilter on, the parallel reader also scans the inflated stream for its anchors.
-        items = iter_file(path, anchors=anchors() if prefilter else None, parallel=parallel)
+        # (the parallel reader then hands over only the offset of a record turned away that way)
+        items = iter_file(path, anchors=anchors() if prefilter else None, parallel=parallel,
+                          skip=_nothing_to_find if prefilter else None)
     except FileNotFoundError:
         res.errors.append(error_line(path, None, "no such file"))
         return res
@@ -117,18 +127,18 @@ def scan_file(
                 res.errors.append(error_line(path, item.offset, item.message))
                 continue
             res.records += 1
+            skipped = type(item) is int  # (the offset of a record the reader found _nothing_to_find in)
             if progress is not None:
                 pending += 1
                 if pending >= PROGRESS_EVERY:
-                    progress(item.offset - done_bytes, pending)
-                    done_bytes, pending = item.offset, 0
+                    at = item if skipped else item.offset
+                    progress(at - done_bytes, pending)
+                    done_bytes, pending = at, 0
+            if skipped:
+                continue
             http = _is_http(item)
-            if prefilter and item.anchor_free:
-                # The common case in a crawl: no anchor in the stored bytes. When the payload is a
-                # piece of them with no other reading, nothing can be found: skip the HTTP split.
-                start = plain_body_start(item.block) if http else 0
-                if start is not None and (start >= len(item.block) or only_raw_reading(item.block, start)):
-                    continue
+            if prefilter and item.anchor_free and _nothing_to_find(item.block, http):
+                continue  # (no anchor in the stored bytes, and the payload is a plain piece of them)
             if http:
                 try:
                     payload, ctype, _status = http_payload(item.block)
