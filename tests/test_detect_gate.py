@@ -495,7 +495,7 @@ def test_iso_2022_and_hz_pages_are_not_checked(monkeypatch):
     assert b"\x1b(Bveil" in page and findings(page, "p.html")
     assert may_contain_claim(page) and may_contain_claim(page, html=True)
     with monkeypatch.context() as mp:  # mutation: the guard off -- the page is lost
-        mp.setattr(gate_mod, "_UNCHECKED", ())
+        mp.setattr(gate_mod, "shifted", lambda data: False)
         assert not may_contain_claim(page, html=True)
     hz = "Our cameras detect whether a woman wears a 丁veil.".encode("hz")
     assert b"~}veil" in hz and may_contain_claim(hz)

@@ -13,7 +13,7 @@ import re
 
 import pytest
 
-from claimwatch.detect.markup import MARK, visible, visible_marked
+from claimwatch.detect.markup import MARK, shifted, visible, visible_marked
 
 REFERENCE = re.compile(
     rb"(?P<keep><(?P<raw>title|textarea|xmp|noembed|noframes)[\s/>].*?(?:</(?P=raw)[\s/>]|\Z)|<plaintext[\s/>].*)"
@@ -37,6 +37,7 @@ TOKENS = [
     b"<xmp>", b"</xmp>", b"<noembed>", b"</noembed>", b"<noframes/", b"</noframes>", b"<plaintext>",
     b"<script>", b"</script>", b"<SCRIPT type=x>", b"</script ", b"</scriptx>", b"<style>", b"</style>",
     b"<styles>", b"text", b"ethnicity", b"user", "维吾尔".encode(), "民族".encode("gbk"), b"\xa4\x40", b"'", b'"', b"\x1b(B",
+    b"~", b"~{", b"{", b"~}",
 ]
 
 
@@ -101,6 +102,16 @@ def test_cuts_mark_where_text_was_joined():
     assert visible_cuts(b"a<!-- x -->b<script>z</script>c") == (b"abc", [1, 2, 2])
     assert visible_cuts(b"plain text") == (b"plain text", [])
     assert visible_marked(b"<b>sur</b>veil") == (b"surveil", b"\x00sur\x00veil")
+
+
+def test_shift_sequences_are_found_wherever_they_are():
+    for data, want in [(b"", False), (b"~", False), (b"a~b{c", False), (b"{~", False), (b"~{", True),
+                       (b"x" * 5000 + b"~" * 3 + b"{", True), (b"~~}~ {", False), (b"\x1b", True), (b"a\x1b(B", True)]:
+        assert shifted(data) is want, data
+    rng = random.Random(5)
+    for _ in range(300):
+        data = bytes(rng.choice(b"~{}a\x1b") for _ in range(rng.randrange(12)))
+        assert shifted(data) is (b"~{" in data or b"\x1b" in data), data
 
 
 def test_iso_2022_pages_are_left_alone():

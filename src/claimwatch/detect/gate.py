@@ -73,7 +73,7 @@ from collections.abc import Callable
 import hyperscan
 
 from claimwatch.detect.hsdb import block_database, made_bytes
-from claimwatch.detect.markup import visible_marked
+from claimwatch.detect.markup import shifted, visible_marked
 from claimwatch.detect.matcher import CUE, TERM, VALUE, Matcher
 from claimwatch.detect.normalize import norm_table
 from claimwatch.detect.rawforms import ENCODINGS, ESCAPES, MAX_COMBINATIONS, form, literals, pieces, variants
@@ -116,7 +116,6 @@ _LEFT, _RIGHT, _BOTH = 1, 2, 4
 _ALL = _LEFT | _RIGHT | _BOTH
 _ESCAPE_LEAD = frozenset(b"\\&#")  # a run after these may be the tail of an escape or reference
 _TRAIL_MIN = 0x80  # a lone letter after a byte from here up may be a GBK/Big5/GB18030 trail byte
-_UNCHECKED = (b"~{", b"\x1b")  # HZ, ISO-2022: letters may be halves of CJK characters
 # Words shorter than this count wherever they occur: "t", "in", "ai" occur thousands of times inside
 # other words, which doubled the boundary scan's time; on English docs they rejected no more pages.
 MIN_BOUNDED = 3
@@ -484,7 +483,7 @@ class Gate:
         # (UTF-16/32 readings arrive as UTF-8: their raw bytes are up to 4 per byte here)
         check_right = len(data) <= (min(MAX_CHARS, MAX_HTML_BYTES // 4, MAX_INPUT_BYTES // 4) if html else
                                     min(MAX_CHARS // JSON_GROWTH, MAX_INPUT_BYTES // 4))
-        check = not any(u in data for u in _UNCHECKED)
+        check = not shifted(data)
         marked = None
         if html:
             data, marked = visible_marked(data)
