@@ -21,7 +21,7 @@ and inflates it on its own with libdeflate (the `deflate` package), which also p
   over MAX_MEMBER inflated, an inflate error. What was inflated before that stands; readers.py
   re-reads the file the exact way from the first record not yet vouched for.
 
-Why one member at a time: libdeflate inflates the bench corpus ~1.5x as fast as ISA-L's streaming
+Why one member at a time: libdeflate inflates the bench corpus ~1.3x as fast as ISA-L's streaming
 reader (whole buffers, no state kept between calls), and the members' own trailers replace the
 CRC-32 pass over the inflated data that proved the starts found beside a streaming reader.
 Everything here runs in the inflate helper process, a few Python steps per member; the scanning
