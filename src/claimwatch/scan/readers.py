@@ -124,7 +124,7 @@ def iter_file(
         if fmt != "warc":
             raise NotAnArchive("FastWARC cannot read ARC files")
         if parallel is None:
-            parallel = _parallel_by_default(path, fmt, gz)
+            parallel = _parallel_by_default(os.path.getsize(path), fmt, gz)
         if gz and parallel and inflate.AVAILABLE:
             return _iter_parallel(path, types, digests, anchors, skip)
         return _iter_fastwarc(path, gz, types, digests)
@@ -140,17 +140,17 @@ def expect(paths: list[str]) -> None:
         inflate.expect(paths, ((p, n) for p in paths if (n := _inflated_in_parallel(p))))
 
 
-def _parallel_by_default(path: str, fmt: str, gz: bool) -> bool:
+def _parallel_by_default(size: int, fmt: str, gz: bool) -> bool:
     """iter_file's choice for parallel=None (and so expect's): gzipped WARC files of
-    PARALLEL_MIN_BYTES or more."""
-    return fmt == "warc" and gz and os.path.getsize(path) >= PARALLEL_MIN_BYTES
+    PARALLEL_MIN_BYTES or more (stored)."""
+    return fmt == "warc" and gz and size >= PARALLEL_MIN_BYTES
 
 
 def _inflated_in_parallel(path: str) -> int:
     """The stored size of `path` if iter_file (parallel=None) reads it through the helper, else 0."""
     try:
         size = os.path.getsize(path)  # (looked at first: small files are not even sniffed)
-        return size if size >= PARALLEL_MIN_BYTES and _parallel_by_default(path, *sniff(path)) else 0
+        return size if size >= PARALLEL_MIN_BYTES and _parallel_by_default(size, *sniff(path)) else 0
     except (OSError, NotAnArchive):
         return 0
 
