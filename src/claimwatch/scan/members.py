@@ -128,7 +128,8 @@ class MemberReader:
         if not crc and not isize:
             self.broken = "empty gzip member"  # (or 8 zero bytes before a magic: re-read anyway)
             return None
-        if not _fits(end - c, isize):  # (the last member: bytes after it, or the file cut short)
+        if q is None and not _fits(end - c, isize):  # (others fit: _next_start chose them so)
+            # the last member: bytes after it, or the file cut short
             self.broken = "gzip members do not add up"
             return None
         if isize > MAX_MEMBER:
