@@ -25,7 +25,7 @@ CLAIMWATCH = str(Path(sys.executable).parent / "claimwatch")
 # object whose finaliser only the interpreter's teardown runs (shows whether the teardown happened).
 PROBED_MAIN = """\
 import atexit, os, sys
-from claimwatch.cli import main
+from claimwatch.__main__ import main
 
 class Probe:
     def __del__(self, _write=os.write):

@@ -51,8 +51,10 @@ def scan(
     if engine is Engine.local and workers == 1:
         from claimwatch.scan.readers import expect
 
-        # The inflate helper starts on the first files now, while the detector is imported and
-        # built (~0.4 s), and before the progress bar starts a thread (the helper is a fork).
+        # The inflate helper starts on the first files now (the console entry point has usually
+        # started it on these very files already, before Typer's import: then this does nothing),
+        # while the detector is imported and built (~0.4 s), and before the progress bar starts a
+        # thread (the helper is a fork).
         expect(files)
     stats = Stats()
     total = 0

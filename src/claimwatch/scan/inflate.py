@@ -50,10 +50,11 @@ except ImportError:  # pragma: no cover - depends on the environment
 AVAILABLE = inflate_helper is not None and hasattr(os, "fork") and sys.platform.startswith("linux")
 
 _CHUNK = 1 << 20  # inflated bytes per slot of the ring (one message each)
-# Bytes of ring: the helper waits when this much is inflated but not yet read. A head start for a
-# one-worker scan's start-up (expect()); not more: the first touch of a shared page costs ~6 us here
-# (0.19 s for 128 MB, as much as inflating 45 MB), and 64 or 128 MB measured no faster than 32.
-_AHEAD = 32 << 20
+# Bytes of ring: the helper waits when this much is inflated but not yet read. The head start of a
+# one-worker scan, whose helper is forked before the CLI's imports (scan/prestart.py): ~0.5 s to
+# fill, first touches included (~6 us a page here: 0.14 s for 96 MiB). In alternating rounds 96 MiB
+# beat 32 (which the helper fills long before the scanner reads) and 128 (more first touches).
+_AHEAD = 96 << 20
 _QUEUE_FILES = 16  # expect(): at most this many files queued ahead of the one being read ...
 _QUEUE_BYTES = 64 << 20  # ... and no more once two are queued and their stored bytes reach this
 MARGIN = 256 << 10  # clean inflated bytes required after a record before it is vouched for
