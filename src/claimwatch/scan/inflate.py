@@ -52,8 +52,8 @@ AVAILABLE = inflate_helper is not None and hasattr(os, "fork") and sys.platform.
 _CHUNK = 1 << 20  # inflated bytes per slot of the ring (one message each)
 # Bytes of ring: the helper waits when this much is inflated but not yet read. The head start of a
 # one-worker scan, whose helper is forked before the CLI's imports (scan/prestart.py): ~0.5 s to
-# fill, first touches included (~6 us a page here: 0.14 s for 96 MiB). In alternating rounds 96 MiB
-# beat 32 (which the helper fills long before the scanner reads) and 128 (more first touches).
+# fill on a slow run, first touches included (~6 us a page here: 0.14 s for 96 MiB). 32 MiB left
+# the helper idle for 0.1-0.3 s of the start-up; 128 only adds first touches (docs/scan.md).
 _AHEAD = 96 << 20
 _QUEUE_FILES = 16  # expect(): at most this many files queued ahead of the one being read ...
 _QUEUE_BYTES = 64 << 20  # ... and no more once two are queued and their stored bytes reach this
