@@ -14,7 +14,8 @@ import typer.core
 from typer.testing import CliRunner
 
 from claimwatch.scan import inflate
-from claimwatch.scan.prestart import FLAGS, VALUED, planned_files
+from claimwatch.scan import prestart
+from claimwatch.scan.prestart import FLAGS, VALUED, planned_paths
 from claimwatch.scan.sources import expand_inputs
 from support_warc import make_pages, write_warc
 
@@ -74,23 +75,32 @@ CASES = [
 
 
 @pytest.mark.parametrize("argv", CASES, ids=[" ".join(c) or "(none)" for c in CASES])
-def test_planned_files_are_what_typer_makes_of_the_command_line(inputs, argv):
-    planned = planned_files(argv)
+def test_planned_files_are_what_typer_makes_of_the_command_line(inputs, monkeypatch, argv):
+    started: list[list[str]] = []
+    monkeypatch.setattr("claimwatch.scan.readers.expect", started.append)
+    monkeypatch.setattr(prestart, "_made", None)
+    prestart.prestart(list(argv))
     try:
         with _scan_command().make_context("scan", list(argv), resilient_parsing=False) as ctx:
             params = ctx.params
     except Exception:  # noqa: BLE001 - Typer refuses the line (a usage error), or --help exits
         params = None
-    if planned is None:
+    if not started:
         # nothing started: Typer refuses the line, or asks for something else than one local
         # worker, or the files are not there (the command reports that)
         if params is not None and params["workers"] == 1 and params["engine"] == "local":
             with pytest.raises(Exception):  # noqa: B017 - UsageError from sources
                 expand_inputs(params["paths"])
+        assert prestart.files_for(["a.warc.gz"]) == ["a.warc.gz"]
         return
     assert params is not None, argv
     assert (params["workers"], params["engine"]) == (1, "local")
-    assert planned == expand_inputs(params["paths"])
+    assert planned_paths(list(argv)) == list(params["paths"])
+    assert started == [expand_inputs(params["paths"])]
+    # the command takes that list (once), and walks again for other arguments
+    monkeypatch.setattr(prestart, "expand_inputs", lambda paths: pytest.fail("walked again"))
+    assert prestart.files_for(list(params["paths"])) == started[0]
+    assert prestart._made is None
 
 
 # The console script's main() with a probe: every inflate helper forked, and whether Typer had been

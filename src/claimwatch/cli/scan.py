@@ -30,8 +30,9 @@ def scan(
 ) -> None:
     """Scan web archives for claims; findings in the `detect` JSONL form. Exit 1 if any file or record failed to read."""
     from claimwatch.scan.output import OUT_SUFFIXES, FindingsWriter
+    from claimwatch.scan.prestart import files_for
     from claimwatch.scan.progress import ProgressBar, Stats
-    from claimwatch.scan.sources import UsageError, expand_inputs
+    from claimwatch.scan.sources import UsageError
 
     if workers < 1:
         fail("--workers must be at least 1")
@@ -44,7 +45,7 @@ def scan(
         if not os.path.isdir(parent):
             fail(f"--out directory does not exist: {parent}")
     try:
-        files = expand_inputs(paths)
+        files = files_for(list(paths))  # (the list the entry point made, if it made one)
     except UsageError as exc:
         fail(str(exc))
 

@@ -8,7 +8,8 @@ The arguments are read the simple way, without Typer: anything this does not fol
 option it does not know, more than one worker, Spark, no file) starts nothing. A wrong guess costs
 only the head start, never a result: once Typer has parsed the command line, `claimwatch scan`
 announces its files again (readers.expect), which does nothing for the same list and replaces the
-queue for any other.
+queue for any other. The command takes the file list made here (`files_for`) rather than walking
+the same directories again.
 """
 
 from __future__ import annotations
@@ -20,9 +21,12 @@ VALUED = frozenset({"--workers", "-w", "--engine", "--master", "--out", "-o", "-
 FLAGS = frozenset({"--no-prefilter"})
 
 
-def planned_files(argv: list[str]) -> list[str] | None:
-    """The files `claimwatch scan ARGV...` reads with one local worker, in order; None when the
-    arguments ask for something else or cannot be followed without Typer."""
+_made: tuple[list[str], list[str]] | None = None  # prestart()'s PATH arguments and their files
+
+
+def planned_paths(argv: list[str]) -> list[str] | None:
+    """The PATH arguments of `claimwatch scan ARGV...` if it reads them with one local worker; None
+    when the arguments ask for something else or cannot be followed without Typer."""
     paths: list[str] = []
     values: dict[str, str] = {}
     args = iter(argv)
@@ -43,20 +47,36 @@ def planned_files(argv: list[str]) -> list[str] | None:
             if value is None:
                 return None
         values[name] = value
-    workers = values.get("--workers", values.get("-w", "1"))
     try:
-        if int(workers) != 1 or values.get("--engine", "local") != "local" or not paths:
-            return None
-        return expand_inputs(paths)
-    except (ValueError, UsageError):  # (Typer reports them)
+        workers = int(values.get("--workers", values.get("-w", "1")))
+    except ValueError:  # (Typer reports it)
         return None
+    return paths if workers == 1 and values.get("--engine", "local") == "local" and paths else None
 
 
 def prestart(argv: list[str]) -> None:
     """Start the inflate helper on the files of `claimwatch scan ARGV...`, if it reads them with one
     local worker (see the module docstring)."""
-    files = planned_files(argv)
+    global _made
+    paths = planned_paths(argv)
+    if not paths:
+        return
+    try:
+        files = expand_inputs(paths)
+    except UsageError:  # (the command reports it)
+        return
+    _made = (paths, files)
     if files:
         from claimwatch.scan.readers import expect
 
         expect(files)
+
+
+def files_for(paths: list[str]) -> list[str]:
+    """expand_inputs(paths), taking the list prestart() made of the same arguments if there is one
+    (a large directory tree is then walked once)."""
+    global _made
+    made, _made = _made, None
+    if made is not None and made[0] == paths:
+        return made[1]
+    return expand_inputs(paths)
