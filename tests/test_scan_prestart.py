@@ -56,10 +56,12 @@ CASES = [
     ["-w1", "a.warc.gz", "--workers=01", "--engine", "local"],
     ["--no-prefilter", "b.warc", "--master", "x"],
     ["a.warc.gz", "--", "-dash.warc"],
+    ["-w", "2", "a.warc.gz", "--workers=1"],  # (the last one counts)
     # nothing started for these
     ["-w", "-1", "a.warc.gz"],  # (Typer takes -1 as the value; the command then refuses it)
     ["-w", "2", "a.warc.gz"],
     ["--workers=3", "a.warc.gz"],
+    ["--workers=1", "a.warc.gz", "-w", "2"],
     ["--engine", "spark", "a.warc.gz"],
     ["--engine=Local", "a.warc.gz"],
     ["a.warc.gz", "--help"],

@@ -19,6 +19,7 @@ from claimwatch.scan.sources import UsageError, expand_inputs
 # `claimwatch scan`'s options that take a value, and its flags (a test checks both against the command)
 VALUED = frozenset({"--workers", "-w", "--engine", "--master", "--out", "-o", "--format"})
 FLAGS = frozenset({"--no-prefilter"})
+_LONG = {"-w": "--workers", "-o": "--out"}  # (an option given twice: the last one counts, either spelling)
 
 
 _made: tuple[list[str], list[str]] | None = None  # prestart()'s PATH arguments and their files
@@ -46,9 +47,9 @@ def planned_paths(argv: list[str]) -> list[str] | None:
             value = next(args, None)
             if value is None:
                 return None
-        values[name] = value
+        values[_LONG.get(name, name)] = value
     try:
-        workers = int(values.get("--workers", values.get("-w", "1")))
+        workers = int(values.get("--workers", "1"))
     except ValueError:  # (Typer reports it)
         return None
     return paths if workers == 1 and values.get("--engine", "local") == "local" and paths else None
