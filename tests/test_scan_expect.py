@@ -121,6 +121,22 @@ def test_reading_another_file_first_starts_afresh(tmp_path):
     assert list(iter_file(a)) == _exact(a)
 
 
+def test_only_the_helper_of_announced_files_gets_the_head_start_ring(tmp_path):
+    a, b = _files(tmp_path, 2, pages=5)
+    big, small = inflate._HEAD_START // inflate._CHUNK, inflate._AHEAD // inflate._CHUNK
+    assert big > small
+    readers.expect([a, b])
+    h = inflate._helper
+    assert h.slots == big
+    for p in (a, b):  # the files announced keep that helper
+        assert list(iter_file(p)) == _exact(p)
+        assert inflate._helper is h
+    assert list(iter_file(a)) == _exact(a)  # another stream (not announced): a helper of its own size
+    assert inflate._helper is not h and inflate._helper.slots == small
+    inflate.shutdown()
+    assert list(iter_file(b)) == _exact(b) and inflate._helper.slots == small
+
+
 def _helper_waits(h, timeout: float = 10.0) -> None:
     """Until the helper sleeps (its ring full: waiting for a slot), seen twice in a row."""
     stop, seen = time.monotonic() + timeout, 0
@@ -135,7 +151,7 @@ def _helper_waits(h, timeout: float = 10.0) -> None:
 def test_abandoning_a_file_never_stops_the_next(tmp_path, monkeypatch, where):
     # where the helper is when the stop arrives: still inflating the abandoned file, or already
     # waiting with the next file's pieces in a full ring
-    monkeypatch.setattr(inflate, "_AHEAD", 2 << 20)  # (4 slots)
+    monkeypatch.setattr(inflate, "_HEAD_START", 2 << 20)  # (4 slots in the ring of expect()'s helper)
     # (two pieces: the reader holds the first, and has not yet had the end of the file)
     a = _files(tmp_path, 1, pages=800 if where == "on that file" else 200)[0]
     b = str(tmp_path / "b.warc.gz")

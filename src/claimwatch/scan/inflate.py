@@ -50,11 +50,15 @@ except ImportError:  # pragma: no cover - depends on the environment
 AVAILABLE = inflate_helper is not None and hasattr(os, "fork") and sys.platform.startswith("linux")
 
 _CHUNK = 1 << 20  # inflated bytes per slot of the ring (one message each)
-# Bytes of ring: the helper waits when this much is inflated but not yet read. The head start of a
-# one-worker scan, whose helper is forked before the CLI's imports (scan/prestart.py): ~0.5 s to
-# fill on a slow run, first touches included (~6 us a page here: 0.14 s for 96 MiB). 32 MiB left
-# the helper idle for 0.1-0.3 s of the start-up; 128 only adds first touches (docs/scan.md).
-_AHEAD = 96 << 20
+# Bytes of ring: the helper waits when this much is inflated but not yet read. 32 MiB is plenty once
+# a file is being read ...
+_AHEAD = 32 << 20
+# ... but a helper started by expect() holds the head start of a one-worker scan, forked before the
+# CLI's imports (scan/prestart.py): ~0.5 s to fill on a slow run, first touches included (~6 us a
+# page here: 0.14 s for 96 MiB). 32 MiB left it idle for 0.1-0.3 s of the start-up; 128 only adds
+# first touches (docs/scan.md). Only such a helper gets the bigger ring: workers of a many-worker
+# scan each have their own helper, and need no head start.
+_HEAD_START = 96 << 20
 _QUEUE_FILES = 16  # expect(): at most this many files queued ahead of the one being read ...
 _QUEUE_BYTES = 64 << 20  # ... and no more once two are queued and their stored bytes reach this
 MARGIN = 256 << 10  # clean inflated bytes required after a record before it is vouched for
@@ -66,13 +70,14 @@ _expected: list[str] | None = None  # expect(): the paths announced ...
 _upcoming = None  # ... and an iterator over the (path, stored size) of those not yet queued
 
 
-def _get_helper():
-    """The helper for this process, started (again) if there is none, it died, or the ring's
-    settings changed (tests change them)."""
+def _get_helper(head_start: bool = False):
+    """The helper for this process, started (again) if there is none, it died, or its ring is not
+    the one wanted: _HEAD_START's for `head_start` (expect(), and streams of the files it queued),
+    else _AHEAD's (tests change both)."""
     global _helper
     h = _helper
     # (vouch() waits for MARGIN bytes beyond the piece being read: the ring must hold them besides)
-    slots = max(2, _AHEAD // _CHUNK, 2 + -(-MARGIN // _CHUNK))
+    slots = max(2, (_HEAD_START if head_start else _AHEAD) // _CHUNK, 2 + -(-MARGIN // _CHUNK))
     if h is not None and (
         h.dead or h.owner != os.getpid() or (h.slots, h.chunk) != (slots, _CHUNK) or h.exited()
     ):
@@ -96,7 +101,7 @@ def expect(paths: list[str], parallel) -> None:
     shutdown()
     _expected, _upcoming = list(paths), iter(parallel)
     try:
-        _top_up(_get_helper())
+        _top_up(_get_helper(head_start=True))
     except OSError:  # (the helper is gone already: streams start their own)
         shutdown()
 
@@ -139,7 +144,9 @@ class InflatedStream:
     """The inflated content of a gzip file, produced by the helper process."""
 
     def __init__(self, path: str, anchors: tuple[Callable[[bytes], list[int]], int] | None = None) -> None:
-        h = _get_helper()
+        h = _helper
+        # (the file expect() queued next: keep its helper, and the head start in its bigger ring)
+        h = _get_helper(head_start=h is not None and bool(h.queued) and h.queued[0][1] == path)
         # A stream not closed (its pieces are still coming), or files queued that are not this one
         # (expect() announced other files): start afresh.
         if h.busy or (h.queued and h.queued[0][1] != path):
