@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 from claimwatch.scan import inflate
 from claimwatch.scan import prestart
 from claimwatch.scan.prestart import FLAGS, VALUED, planned_paths
-from claimwatch.scan.sources import expand_inputs
+from claimwatch.scan.sources import UsageError, expand_inputs
 from support_warc import make_pages, write_warc
 
 
@@ -91,15 +91,15 @@ def test_planned_files_are_what_typer_makes_of_the_command_line(inputs, monkeypa
         # nothing started: Typer refuses the line, or asks for something else than one local
         # worker, or the files are not there (the command reports that)
         if params is not None and params["workers"] == 1 and params["engine"] == "local":
-            with pytest.raises(Exception):  # noqa: B017 - UsageError from sources
+            with pytest.raises(UsageError):
                 expand_inputs(params["paths"])
-        assert prestart.files_for(["a.warc.gz"]) == ["a.warc.gz"]
+        assert prestart.files_for(["a.warc.gz"]) == ["a.warc.gz"]  # (nothing made here: walked by the command)
         return
     assert params is not None, argv
     assert (params["workers"], params["engine"]) == (1, "local")
     assert planned_paths(list(argv)) == list(params["paths"])
     assert started == [expand_inputs(params["paths"])]
-    # the command takes that list (once), and walks again for other arguments
+    # the command takes that list, once
     monkeypatch.setattr(prestart, "expand_inputs", lambda paths: pytest.fail("walked again"))
     assert prestart.files_for(list(params["paths"])) == started[0]
     assert prestart._made is None
