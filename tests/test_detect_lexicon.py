@@ -64,7 +64,7 @@ terms:
     cat = lex.categories["ethnicity"]
     merged = type(cat)(**{**{f: getattr(cat, f) for f in cat.__slots__}, "terms": cat.terms + extra.terms})
     m = Matcher(Lexicon({**lex.categories, "ethnicity": merged}, lex.cues))
-    from claimwatch.detect.normalize import normalize_codes
+    from claimwatch.detect.normalize import normalize
 
-    hits = m.scan(normalize_codes("平台可识别東鄉族人员"))
+    hits = m.scan(normalize("平台可识别東鄉族人员"))
     assert any(h.entry.kind == "term" and h.entry.text == "东乡族" and h.start == 5 for h in hits)

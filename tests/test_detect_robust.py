@@ -10,6 +10,8 @@ import subprocess
 import sys
 import time
 
+import pytest
+
 from claimwatch.detect import detect
 from claimwatch.detect.finding import Finding
 from support_detect import check_offsets
@@ -96,7 +98,9 @@ def test_module_state_is_unchanged_by_calls():
     for _ in range(5):
         detect(CLAIM + " 民族风")
     assert (id(m._matcher), id(n._table), len(m._matcher.entries)) == before
-    assert not n._table.flags.writeable
+    with pytest.raises(TypeError):
+        n.norm_table()[0x41] = 0x42  # read-only
+    assert isinstance(n._translation, tuple)
 
 
 def test_finding_type():

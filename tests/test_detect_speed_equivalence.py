@@ -1,5 +1,9 @@
 """The shortcuts in detect/ give exactly what the straightforward code gave.
 
+normalize() translates through a tuple indexed by code point, and the matcher converts UTF-8 byte
+offsets by counting characters between consecutive offsets (both replaced NumPy arrays): each is
+compared with the plain per-character definition on random text.
+
 header_spans stops climbing as soon as no line further up can count (a unit at indentation 0 that
 is not a list item: every line of extracted HTML text); the loop it replaced is kept below as the
 reference and both run over indented, bulleted, JSON-like and HTML-like texts at every line start.
@@ -114,3 +118,44 @@ def test_findings_identical_with_the_reference(monkeypatch):
 @pytest.mark.parametrize("text", ["a\nb:\n- x\n- y", "x:\n\n\ny", "   \n\n", "\n\n\nz", "k: {\n  v\n}"])
 def test_header_spans_small_cases(text):
     _same_at_every_line_start(text)
+
+
+def _random_code_points(rng: random.Random, table) -> str:
+    """Characters the table moves, their targets, and others of every UTF-8 length (surrogates, and
+    past the last one the table moves, included)."""
+    moved = sorted(table)
+    pools = [moved, [table[c] for c in moved], range(0x20, 0x80), range(0x80, 0x800), range(0x4E00, 0xA000),
+             range(0xD800, 0xE000), range(0x10000, 0x110000), [max(moved) + 1, 0x10FFFF]]
+    return "".join(chr(rng.choice(rng.choice(pools))) for _ in range(rng.randint(0, 60)))
+
+
+def test_normalize_equals_the_table_character_by_character():
+    from claimwatch.detect.normalize import norm_table
+
+    table = norm_table()
+    rng = random.Random(20261123)
+    for _ in range(3000):
+        text = _random_code_points(rng, table)
+        assert normalize(text) == "".join(chr(table.get(ord(c), ord(c))) for c in text)
+    assert normalize("ＡＢＣ維吾爾族 Skin") == "abc维吾尔族 skin"
+
+
+def test_utf8_offsets_equal_the_per_character_definition():
+    from claimwatch.detect.matcher import Utf8Text
+    from claimwatch.detect.normalize import norm_table
+
+    table = norm_table()
+    rng = random.Random(5)
+    for _ in range(2000):
+        text = _random_code_points(rng, table)
+        t = Utf8Text(text)
+        data = text.encode("utf-8", "surrogatepass")
+        assert t.data == data
+        starts = [len(text[:i].encode("utf-8", "surrogatepass")) for i in range(len(text) + 1)]
+        chars = sorted(rng.randint(0, len(text)) for _ in range(rng.randint(0, 5)))
+        assert t.byte_offsets(chars) == [starts[c] for c in chars]
+        # any byte offset, also inside a character: the characters that start before it
+        raw = [(rng.randint(0, 9), *sorted((rng.randint(0, len(data)), rng.randint(0, len(data)))))
+               for _ in range(rng.randint(0, 6))]
+        assert t.char_offsets(raw) == [(p, sum(s < f for s in starts[:-1]), sum(s < e for s in starts[:-1]))
+                                       for p, f, e in raw]

@@ -1,7 +1,7 @@
 """The fast paths of extract/ give exactly what the straightforward code gave.
 
 html_text (inline elements unwrapped so that lexbor's text separator marks the blocks, white space
-collapsed over a NumPy array), decode (one strict decode standing in for the sample check plus the
+collapsed by str.split()), decode (one strict decode standing in for the sample check plus the
 full decode) and looks_binary (one translate) were rewritten for the bulk scanner. The code they
 replaced is kept below, frozen, as the reference; every input is run through both and the results
 must be identical, character for character: hand-made edge cases, seeded random markup and bytes,
@@ -238,12 +238,13 @@ def test_html_text_random_markup():
         same_html(markup)
 
 
-def test_html_text_regex_path_for_huge_texts(monkeypatch):
-    # Texts beyond _ARRAY_MAX_CHARS are collapsed by the regex: same result.
-    monkeypatch.setattr(hx, "_ARRAY_MAX_CHARS", 0)
+def test_html_text_regex_path_for_white_space_only_str_split_knows():
+    # A text holding such white space (anywhere) is collapsed by the regex: same result.
     rng = random.Random(8)
     for markup in EDGE_HTML + [_random_markup(rng) for _ in range(300)]:
-        same_html(markup)
+        odd = rng.choice(_SPLIT_ONLY)
+        same_html(markup + odd)
+        same_html(odd + " <p> a" + odd + "\u200b b </p>" + markup)
 
 
 # --- charsets --------------------------------------------------------------------------------------

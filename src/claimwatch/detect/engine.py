@@ -5,8 +5,8 @@ from __future__ import annotations
 import bisect
 
 from claimwatch.detect.finding import Finding
-from claimwatch.detect.matcher import ByteStarts, Hit, matcher
-from claimwatch.detect.normalize import codes_text, normalize_codes
+from claimwatch.detect.matcher import Hit, Utf8Text, matcher
+from claimwatch.detect.normalize import normalize
 from claimwatch.detect.rules import build_context, decide
 from claimwatch.detect.units import (child_span, header_spans, is_container_key, label_spans, paragraph_span, trim,
                                      unit_bounds)
@@ -31,10 +31,9 @@ def detect(text: str) -> list[Finding]:
     if not text:
         return []
     m = matcher()
-    codes = normalize_codes(text)
-    norm = codes_text(codes)
-    starts = ByteStarts(codes)
-    term_hits = m.term_hits(norm, codes, starts)
+    norm = normalize(text)
+    utf8 = Utf8Text(norm)
+    term_hits = m.term_hits(utf8)
     if not term_hits:
         return []
 
@@ -71,7 +70,7 @@ def detect(text: str) -> list[Finding]:
             merged[-1] = (merged[-1][0], max(b, merged[-1][1]))
         else:
             merged.append((a, b))
-    hits = m.context_hits(norm, codes, merged, starts)
+    hits = m.context_hits(utf8, merged)
     hit_starts = [h.start for h in hits]
 
     def hits_in(a: int, b: int) -> list[Hit]:

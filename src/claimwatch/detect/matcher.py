@@ -1,7 +1,7 @@
 """Multi-pattern matching of the lexicon over normalised text with Hyperscan.
 
-The normalised text is scanned as UTF-8; byte offsets are turned into character offsets with one
-vectorised cumulative sum (skipped for ASCII text).  Patterns are the lexicon entries, normalised like
+The normalised text is scanned as UTF-8; byte offsets are turned into character offsets by counting
+the characters between consecutive offsets, at C speed (skipped for ASCII text).  Patterns are the lexicon entries, normalised like
 the text, written as byte escapes; a space or hyphen in an entry matches at most one white-space
 character, "_" or "-" (so "skin tone" also matches "skin-tone", "skin_tone", "skintone"; a single
 optional separator because longer optional runs made compiling several times slower).  English
@@ -20,11 +20,9 @@ import threading
 from dataclasses import dataclass
 
 import hyperscan
-import numpy as np
 
 from claimwatch.detect import normalize
 from claimwatch.detect.hsdb import block_database, made_bytes
-from claimwatch.detect.normalize import codes_text, normalize_codes
 from claimwatch.lexicon import Lexicon, load_lexicon
 from claimwatch.lexicon.load import lexicon_key
 
@@ -55,7 +53,7 @@ class Hit:
 
 
 def _norm(s: str) -> str:
-    return codes_text(normalize_codes(s))
+    return normalize.normalize(s)
 
 
 _WORD = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
@@ -173,36 +171,47 @@ class _Database:
         return found
 
 
-def _byte_starts(codes: np.ndarray) -> np.ndarray:
-    """UTF-8 byte offset of every character of `codes`, and of the end."""
-    widths = 1 + (codes >= 0x80).astype(np.int64) + (codes >= 0x800) + (codes >= 0x10000)
-    starts = np.zeros(codes.size + 1, dtype=np.int64)
-    np.cumsum(widths, out=starts[1:])
-    return starts
+_CONTINUATION = bytes(range(0x80, 0xC0))  # UTF-8 bytes that start no character
 
 
-class ByteStarts:
-    """The UTF-8 byte offsets of one normalised text, computed once on first need: both matching
-    stages of a detect() call convert byte offsets with them."""
+class Utf8Text:
+    """One normalised text and its UTF-8 form (made once, on first need: both matching stages of a
+    detect() call scan it and convert offsets between the two)."""
 
-    __slots__ = ("codes", "_starts")
+    __slots__ = ("text", "_data")
 
-    def __init__(self, codes: np.ndarray):
-        self.codes = codes
-        self._starts: np.ndarray | None = None
+    def __init__(self, text: str):
+        self.text = text
+        self._data: bytes | None = None
 
-    def get(self) -> np.ndarray:
-        if self._starts is None:
-            self._starts = _byte_starts(self.codes)
-        return self._starts
+    @property
+    def data(self) -> bytes:
+        if self._data is None:
+            self._data = self.text.encode("utf-8", "surrogatepass")
+        return self._data
 
+    def byte_offsets(self, chars: list[int]) -> list[int]:
+        """UTF-8 byte offset of each character offset in `chars` (ascending)."""
+        out, at, done = [], 0, 0
+        for c in chars:
+            done += len(self.text[at:c].encode("utf-8", "surrogatepass"))
+            at = c
+            out.append(done)
+        return out
 
-def _char_offsets(starts: ByteStarts, data_len: int, raw: list[tuple[int, int, int]]) -> list[tuple[int, int, int]]:
-    """Byte offsets (UTF-8 of the text) -> character offsets."""
-    if data_len == starts.codes.size or not raw:
-        return raw
-    offs = np.searchsorted(starts.get(), np.array([(f, t) for _, f, t in raw], dtype=np.int64))
-    return [(pid, a, b) for (pid, _, _), (a, b) in zip(raw, offs.tolist())]
+    def char_offsets(self, raw: list[tuple[int, int, int]]) -> list[tuple[int, int, int]]:
+        """(pattern, from, to) byte offsets -> character offsets: the characters starting before
+        each offset (an offset inside a character counts that character)."""
+        data = self.data
+        if len(data) == len(self.text) or not raw:
+            return raw
+        where: dict[int, int] = {}
+        at = chars = 0
+        for off in sorted({x for _, f, t in raw for x in (f, t)}):
+            chars += len(data[at:off].translate(None, _CONTINUATION))
+            at = off
+            where[off] = chars
+        return [(pid, where[f], where[t]) for pid, f, t in raw]
 
 
 class Matcher:
@@ -265,33 +274,27 @@ class Matcher:
         out.sort(key=lambda h: (h.start, -h.end))
         return out
 
-    def term_hits(self, norm: str, codes: np.ndarray, starts: ByteStarts | None = None) -> list[Hit]:
-        """Stage 1: accepted term hits of the whole text, sorted by start."""
-        if not norm:
+    def term_hits(self, text: Utf8Text) -> list[Hit]:
+        """Stage 1: accepted term hits of the whole normalised text, sorted by start."""
+        if not text.text:
             return []
-        data = norm.encode("utf-8", "surrogatepass")
-        raw = self._terms_db.scan(data)
-        return self._hits(norm, _char_offsets(starts or ByteStarts(codes), len(data), raw), (TERM,))
+        return self._hits(text.text, text.char_offsets(self._terms_db.scan(text.data)), (TERM,))
 
-    def context_hits(self, norm: str, codes: np.ndarray, spans: list[tuple[int, int]],
-                     byte_starts: ByteStarts | None = None) -> list[Hit]:
+    def context_hits(self, text: Utf8Text, spans: list[tuple[int, int]]) -> list[Hit]:
         """Stage 2: accepted hits of every kind inside the sorted, disjoint character `spans`."""
+        norm = text.text
         multibyte = not norm.isascii()
-        starts = (byte_starts or ByteStarts(codes)).get() if multibyte else None
+        bases = text.byte_offsets([a for a, _ in spans]) if multibyte else [a for a, _ in spans]
         raw_all: list[tuple[int, int, int]] = []
-        for a, b in spans:
-            base = int(starts[a]) if multibyte else a
+        for (a, b), base in zip(spans, bases):
             raw_all.extend((pid, s + base, e + base)
                            for pid, s, e in self._all_db.scan(norm[a:b].encode("utf-8", "surrogatepass")))
-        if multibyte and raw_all:  # all windows' byte offsets -> character offsets in one call
-            offs = np.searchsorted(starts, np.array([(f, t) for _, f, t in raw_all], dtype=np.int64)).tolist()
-            raw_all = [(pid, x, y) for (pid, _, _), (x, y) in zip(raw_all, offs)]
-        return self._hits(norm, raw_all, None)
+        # all windows' byte offsets -> character offsets in one pass
+        return self._hits(norm, text.char_offsets(raw_all) if multibyte else raw_all, None)
 
-    def scan(self, codes: np.ndarray) -> list[Hit]:
-        """All accepted hits over the whole text (tests and diagnostics)."""
-        norm = codes_text(codes)
-        return self.context_hits(norm, codes, [(0, len(norm))]) if norm else []
+    def scan(self, norm: str) -> list[Hit]:
+        """All accepted hits over the whole normalised text (tests and diagnostics)."""
+        return self.context_hits(Utf8Text(norm), [(0, len(norm))]) if norm else []
 
     @staticmethod
     def accept(entry: Entry, norm: str, s: int, e: int) -> bool:

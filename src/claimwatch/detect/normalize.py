@@ -8,18 +8,22 @@ ligature "ﬁ", or "İ" -> "i̇") is left as is.  Because the mapping is one cha
 offsets in the normalised text ARE offsets in the original text: the offset map is the identity, and
 excerpts and matches are cut from the caller's text with the same indices.
 
-The table is a NumPy array over all code points, built once per process on first use (~0.1 s, most
-of it OpenCC) or rebuilt in milliseconds from the list of changed code points that an earlier process
-made (hsdb.made_bytes, the bulk scanner's disk cache).
+The table maps the code points that change (~6,000); it is built once per process on first use
+(~0.1 s, most of it OpenCC) or read in milliseconds from the list an earlier process made
+(hsdb.made_bytes, the bulk scanner's disk cache). `normalize` runs `str.translate` over a tuple
+indexed by code point up to the last one that changes (~195,000 entries, ~7 MB): with a dict,
+every character the table leaves alone costs a KeyError inside translate (~250 ns per CJK
+character against ~45). That is ~2 ms for a page of 45,000 CJK characters, where importing NumPy
+for a vectorised lookup cost ~0.2 s of every process's start-up.
 """
 
 from __future__ import annotations
 
 import hashlib
+import struct
 import threading
+import types
 import unicodedata
-
-import numpy as np
 
 from claimwatch.detect.hsdb import made_bytes
 
@@ -33,7 +37,8 @@ _NFKC_RANGES = ((0x00A0, 0x00A1), (0x2000, 0x200B), (0x2F00, 0x2FE0), (0x3000, 0
                 (0xFE30, 0xFE70), (0xFF00, 0xFFF0), (0x2F800, 0x2FA20))
 
 _lock = threading.Lock()
-_table: np.ndarray | None = None
+_table: types.MappingProxyType | None = None  # code point -> normalised code point, where they differ
+_translation: tuple[int, ...] | None = None  # the same for str.translate: entry i is i's target
 
 
 def _t2s_map() -> dict[int, int]:
@@ -48,8 +53,9 @@ def _t2s_map() -> dict[int, int]:
     return {ord(c): ord(s) for c, s in zip(chars, out) if len(s) == 1 and s != c}
 
 
-def _build() -> np.ndarray:
-    table = np.arange(MAX_CP, dtype=np.uint32)
+def _build() -> dict[int, int]:
+    """Code point -> its normalised code point, for the code points that change."""
+    table: dict[int, int] = {}
     t2s = _t2s_map()
 
     def fold(ch: str) -> str:
@@ -72,16 +78,15 @@ def _build() -> np.ndarray:
             f = fold(chr(c))
             if ord(f) != c:
                 table[c] = ord(f)
-    for c, s in t2s.items():
-        table[c] = s
-    return table
+    table.update(t2s)  # (later steps win, as they always did)
+    return {c: t for c, t in table.items() if t != c}
 
 
 def _changes() -> bytes:
     """The code points the table changes and their targets: two little-endian uint32 arrays."""
-    table = _build()
-    moved = np.flatnonzero(table != np.arange(MAX_CP, dtype=np.uint32)).astype("<u4")
-    return moved.tobytes() + table[moved].astype("<u4").tobytes()
+    moved = sorted(_build().items())
+    n = len(moved)
+    return struct.pack(f"<{n}I", *(c for c, _ in moved)) + struct.pack(f"<{n}I", *(t for _, t in moved))
 
 
 def _changes_key() -> str:
@@ -91,33 +96,30 @@ def _changes_key() -> str:
     return "norm-table-" + hashlib.sha256(inputs.encode()).hexdigest()
 
 
-def norm_table() -> np.ndarray:
-    """The code point -> code point table (read-only; built lazily once per process)."""
-    global _table
+def norm_table() -> types.MappingProxyType:
+    """The table: code point -> normalised code point, for the code points that change (read-only;
+    built lazily once per process)."""
     if _table is None:
-        with _lock:
-            if _table is None:
-                blob = made_bytes(_changes_key(), _changes)
-                n = len(blob) // 8
-                moved = np.frombuffer(blob, dtype="<u4", count=n)
-                t = np.arange(MAX_CP, dtype=np.uint32)
-                t[moved] = np.frombuffer(blob, dtype="<u4", count=n, offset=4 * n)
-                t.setflags(write=False)
-                _table = t
+        _load()
     return _table
 
 
-def normalize_codes(text: str) -> np.ndarray:
-    """Normalised code points of `text` (uint32 array, same length as the text)."""
-    raw = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
-    return norm_table().take(raw)  # same as table[raw], without converting the index array first
+def _load() -> None:
+    global _table, _translation
+    with _lock:
+        if _table is None:
+            blob = made_bytes(_changes_key(), _changes)
+            n = len(blob) // 8
+            moved = dict(zip(struct.unpack_from(f"<{n}I", blob), struct.unpack_from(f"<{n}I", blob, 4 * n)))
+            to = list(range(max(moved, default=-1) + 1))
+            for c, t in moved.items():
+                to[c] = t
+            _translation = tuple(to)  # (past its end translate leaves a character alone)
+            _table = types.MappingProxyType(moved)
 
 
 def normalize(text: str) -> str:
     """The normalised text: same length as `text`, position i corresponds to text[i]."""
-    return codes_text(normalize_codes(text))
-
-
-def codes_text(codes: np.ndarray) -> str:
-    """The string of a code-point array made by `normalize_codes`."""
-    return codes.tobytes().decode("utf-32-le", "surrogatepass")
+    if _translation is None:
+        _load()
+    return text.translate(_translation)

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import functools
 
-import numpy as np
-
 # Every key is written once per encoding (and escape form) and per combination of its characters'
 # folded variants, as a plain literal: a database of literals compiles in about a second, whereas
 # per-character alternations and gaps (markup, spaces) between characters took minutes.
@@ -63,29 +61,29 @@ def is_letter(ch: str) -> bool:
     return ch.isascii() and ch.isalpha()
 
 
-_onto: list[tuple[np.ndarray, dict[int, list[int]]]] = []  # (table, its inverse), made once per process
+_onto: list[tuple[dict[int, int], dict[int, list[int]]]] = []  # (table, its inverse), made once per process
 
 
-def _inverse(table: np.ndarray) -> dict[int, list[int]]:
+def _inverse(table: dict[int, int]) -> dict[int, list[int]]:
     for t, onto in _onto:
         if t is table:
             return onto
-    moved = np.flatnonzero(table != np.arange(table.size, dtype=table.dtype))  # a few thousand
     onto: dict[int, list[int]] = {}
-    for x, t in zip(moved.tolist(), table[moved].tolist()):
-        onto.setdefault(t, []).append(x)
+    for x in sorted(table):  # (a few thousand)
+        onto.setdefault(table[x], []).append(x)
     _onto[:] = [(table, onto)]  # start-up: the prefilter and the gate ask several times
     return onto
 
 
-def variants(table: np.ndarray, chars: set[str]) -> dict[str, list[str]]:
-    """For each character, every code point the normaliser folds onto it, in code point order."""
+def variants(table: dict[int, int], chars: set[str]) -> dict[str, list[str]]:
+    """For each character, every code point the normaliser folds onto it, in code point order
+    (`table`: normalize.norm_table())."""
     onto = _inverse(table)
     out = {}
     for c in chars:
         cp = ord(c)
         xs = onto.get(cp, [])
-        if table[cp] == cp:
+        if cp not in table:
             xs = sorted([cp, *xs])
         out[c] = [chr(x) for x in xs if not 0xD800 <= x < 0xE000]
     return out
