@@ -80,6 +80,15 @@ def test_console_script_output_and_exit_code_match_a_normal_exit(warcs, tmp_path
     assert real.stderr.splitlines()[-1].startswith("scan: 2 files, ")
 
 
+def test_opencc_version_read_without_importing_it_is_its_version():
+    # the normalisation table's cache key names OpenCC's version without importing OpenCC
+    import opencc
+
+    from claimwatch.detect import normalize
+
+    assert normalize._opencc_version() == opencc.__version__
+
+
 def test_scan_and_detect_import_no_numpy(warcs, tmp_path):
     # Importing NumPy cost ~0.2 s of every process's start-up: the detector and the extractor do
     # without it (normalize.py, matcher.Utf8Text, html._lines). Any attempt to import it fails here.

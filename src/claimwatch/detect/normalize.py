@@ -19,7 +19,10 @@ for a vectorised lookup cost ~0.2 s of every process's start-up.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import importlib.util
+import os
 import struct
 import threading
 import types
@@ -90,10 +93,24 @@ def _changes() -> bytes:
 
 
 def _changes_key() -> str:
+    inputs = repr((MAX_CP, _CJK_RANGES, _NFKC_RANGES, unicodedata.unidata_version, _opencc_version()))
+    return "norm-table-" + hashlib.sha256(inputs.encode()).hexdigest()
+
+
+def _opencc_version() -> str:
+    """OpenCC's version (its dictionaries make the table), from the metadata installed beside it:
+    importing it loads its C library, ~30 ms of every scan's start-up when the table comes from the
+    cache. Imported after all where no such metadata is found."""
+    spec = importlib.util.find_spec("opencc")
+    if spec is not None and spec.origin:
+        site = os.path.dirname(os.path.dirname(spec.origin))
+        with contextlib.suppress(OSError):
+            found = [n for n in os.listdir(site) if n.lower().startswith("opencc-") and n.endswith(".dist-info")]
+            if len(found) == 1:
+                return found[0][len("opencc-") : -len(".dist-info")]
     import opencc
 
-    inputs = repr((MAX_CP, _CJK_RANGES, _NFKC_RANGES, unicodedata.unidata_version, opencc.__version__))
-    return "norm-table-" + hashlib.sha256(inputs.encode()).hexdigest()
+    return opencc.__version__
 
 
 def norm_table() -> types.MappingProxyType:
