@@ -1,11 +1,12 @@
 """Multi-pattern matching of the lexicon over normalised text with Hyperscan.
 
 The normalised text is scanned as UTF-8; byte offsets are turned into character offsets by counting
-the characters between consecutive offsets, at C speed (skipped for ASCII text).  Patterns are the lexicon entries, normalised like
-the text, written as byte escapes; a space or hyphen in an entry matches at most one white-space
-character, "_" or "-" (so "skin tone" also matches "skin-tone", "skin_tone", "skintone"; a single
-optional separator because longer optional runs made compiling several times slower).  English
-entries are checked for word boundaries after the scan; a trailing "*" allows any word ending.
+the characters between consecutive offsets, at C speed (skipped for ASCII text).  Patterns are the
+lexicon entries, normalised like the text, written as byte escapes; a space or hyphen in an entry
+matches at most one white-space character, "_" or "-" (so "skin tone" also matches "skin-tone",
+"skin_tone", "skintone"; a single optional separator because longer optional runs made compiling
+several times slower).  English entries are checked for word boundaries after the scan; a trailing
+"*" allows any word ending.
 
 The compiled database lives in a module global built lazily per process: Hyperscan databases are not
 picklable, so nothing that may be shipped to a Spark executor holds one.
@@ -290,7 +291,7 @@ class Matcher:
             raw_all.extend((pid, s + base, e + base)
                            for pid, s, e in self._all_db.scan(norm[a:b].encode("utf-8", "surrogatepass")))
         # all windows' byte offsets -> character offsets in one pass
-        return self._hits(norm, text.char_offsets(raw_all) if multibyte else raw_all, None)
+        return self._hits(norm, text.char_offsets(raw_all), None)
 
     def scan(self, norm: str) -> list[Hit]:
         """All accepted hits over the whole normalised text (tests and diagnostics)."""

@@ -12,8 +12,8 @@ The table maps the code points that change (~6,000); it is built once per proces
 (~0.1 s, most of it OpenCC) or read in milliseconds from the list an earlier process made
 (hsdb.made_bytes, the bulk scanner's disk cache). `normalize` runs `str.translate` over a tuple
 indexed by code point up to the last one that changes (~195,000 entries, ~7 MB): with a dict,
-every character the table leaves alone costs a KeyError inside translate (~250 ns per CJK
-character against ~45). That is ~2 ms for a page of 45,000 CJK characters, where importing NumPy
+every character the table leaves alone costs a KeyError inside translate (100-250 ns per CJK
+character against 40-50). That is ~2 ms for a page of 45,000 CJK characters, where importing NumPy
 for a vectorised lookup cost ~0.2 s of every process's start-up.
 """
 

@@ -8,6 +8,7 @@ without ASCII characters, as HTML numeric character references and JSON \\u esca
 from __future__ import annotations
 
 import functools
+from collections.abc import Mapping
 
 # Every key is written once per encoding (and escape form) and per combination of its characters'
 # folded variants, as a plain literal: a database of literals compiles in about a second, whereas
@@ -61,10 +62,10 @@ def is_letter(ch: str) -> bool:
     return ch.isascii() and ch.isalpha()
 
 
-_onto: list[tuple[dict[int, int], dict[int, list[int]]]] = []  # (table, its inverse), made once per process
+_onto: list[tuple[Mapping[int, int], dict[int, list[int]]]] = []  # (table, its inverse), made once per process
 
 
-def _inverse(table: dict[int, int]) -> dict[int, list[int]]:
+def _inverse(table: Mapping[int, int]) -> dict[int, list[int]]:
     for t, onto in _onto:
         if t is table:
             return onto
@@ -75,7 +76,7 @@ def _inverse(table: dict[int, int]) -> dict[int, list[int]]:
     return onto
 
 
-def variants(table: dict[int, int], chars: set[str]) -> dict[str, list[str]]:
+def variants(table: Mapping[int, int], chars: set[str]) -> dict[str, list[str]]:
     """For each character, every code point the normaliser folds onto it, in code point order
     (`table`: normalize.norm_table())."""
     onto = _inverse(table)
