@@ -2,7 +2,7 @@
 
 Typer's import alone takes ~0.15 s here, and the detector's imports and databases ~0.4 s more. The
 console entry point (claimwatch/__main__.py) calls `prestart` first, so that the helper is forked
-right away and inflates the first files (up to inflate._AHEAD bytes) meanwhile.
+right away and inflates the first files (up to inflate._HEAD_START bytes) meanwhile.
 
 The arguments are read the simple way, without Typer: anything this does not follow (--help, an
 option it does not know, more than one worker, Spark, no file) starts nothing. A wrong guess costs
