@@ -54,7 +54,7 @@ def scan(
 
         # The inflate helper starts on the first files now (the console entry point has usually
         # started it on these very files already, before Typer's import: then this does nothing),
-        # while the detector is imported and built (~0.4 s), and before the progress bar starts a
+        # while the detector is imported and built (~0.2-0.3 s), and before the progress bar starts a
         # thread (the helper is a fork).
         expect(files)
     stats = Stats()

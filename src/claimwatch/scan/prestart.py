@@ -1,6 +1,6 @@
 """Start a one-worker `claimwatch scan`'s inflate helper before the command line is parsed.
 
-Typer's import alone takes ~0.15 s here, and the detector's imports and databases ~0.4 s more. The
+Typer's import alone takes ~0.15 s here, and the detector's imports and databases ~0.2-0.3 s more. The
 console entry point (claimwatch/__main__.py) calls `prestart` first, so that the helper is forked
 right away and inflates the first files (up to inflate._HEAD_START bytes) meanwhile.
 
